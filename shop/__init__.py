@@ -1,0 +1,53 @@
+"""CLiQQ Shop: an embeddable storefront with 7-Eleven store pickup."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from shop.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """The app factory. `config` is a Config, a dict of overrides, or None (the environment)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if not isinstance(config, Config):
+        config = Config(**(config or {}))
+    config.check()
+    app.config.from_object(config)
+    app.config.from_pyfile("config.py", silent=True)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    from shop.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from shop import models, web  # noqa: F401  (models: every table registered)
+
+    web.init_app(app)
+
+    from shop.admin.views import bp as admin_bp
+    from shop.auth.views import bp as auth_bp
+    from shop.cart.views import bp as cart_bp
+    from shop.catalog.views import bp as catalog_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(cart_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+    from shop.cli import shop_cli
+
+    app.cli.add_command(shop_cli)
+    return app

@@ -1,0 +1,119 @@
+"""Sign-up, log in, log out, change password, the account page; and `role_required`."""
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from shop.auth import service
+from shop.auth.forms import ChangePasswordForm, LoginForm, SignupForm
+from shop.auth.models import Role
+from shop.errors import DomainError
+from shop.extensions import limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see that page."
+login_manager.login_message_category = "info"
+login_manager.user_loader(service.load_user)
+
+
+def role_required(*roles: Role):
+    """Only users with one of these roles; others get 403, visitors the login page."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to a path on this site (never to another host)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("catalog.index")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login-email:" + service.normalize_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except DomainError as exc:
+            form.password.errors.append(exc.message)
+            return render_template("auth/login.html", form=form), exc.status
+        login_user(user)
+        flash(f"Welcome back, {user.name}.", "success")
+        return redirect(_safe_next(request.args.get("next")))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def signup():
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(form.email.data, form.name.data, form.password.data)
+        except DomainError as exc:
+            getattr(form, exc.field or "email").errors.append(exc.message)
+            return render_template("auth/signup.html", form=form), exc.status
+        login_user(user)
+        flash("Your account is ready. Happy shopping!", "success")
+        return redirect(_safe_next(request.args.get("next")))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You're logged out.", "info")
+    return redirect(url_for("catalog.index"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = service.change_password(current_user.id, form.current.data, form.new.data)
+        except DomainError as exc:
+            getattr(form, exc.field or "new").errors.append(exc.message)
+            return render_template("auth/password.html", form=form), exc.status
+        login_user(user)  # the session id changed with the password: keep this one logged in
+        flash("Your password is changed. Other devices have been logged out.", "success")
+        return redirect(url_for("auth.account"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status

@@ -1,0 +1,84 @@
+"""The cart page and its actions. Each action answers htmx with fragments (the cart, the
+badge out of band) and a plain form post with a redirect, so both work."""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from shop.cart import service
+from shop.catalog.service import ItemNotFound
+from shop.errors import DomainError
+from shop.web import is_htmx
+
+bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+
+def _store(contents: service.Contents) -> None:
+    session["cart"] = contents
+
+
+def _cart_response(message: str | None = None, error: str | None = None, status: int = 200):
+    cart, kept = service.load_cart(session.get("cart"))
+    if kept != service.normalize(session.get("cart")):
+        _store(kept)
+    template = "cart/_cart_update.html" if is_htmx() else "cart/cart.html"
+    return render_template(template, cart=cart, message=message, error=error), status
+
+
+@bp.get("")
+def show():
+    return _cart_response()
+
+
+@bp.post("/add")
+def add():
+    back = request.referrer if request.referrer and "/items/" in request.referrer else None
+    try:
+        item_id = _item_id(request.form.get("item_id"))
+        quantity = service.parse_quantity(request.form.get("quantity", "1"))
+        contents, item = service.add_item(session.get("cart"), item_id, quantity)
+    except DomainError as exc:
+        if is_htmx():
+            return render_template("cart/_added.html", error=exc.message), exc.status
+        flash(exc.message, "error")
+        return redirect(back or url_for("cart.show")), 303
+    _store(contents)
+    message = f"Added {quantity} × {item.name} to your cart."
+    if is_htmx():
+        return render_template("cart/_added.html", message=message, item=item)
+    flash(message, "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+@bp.post("/lines/<int:item_id>")
+def update(item_id: int):
+    try:
+        quantity = service.parse_quantity(request.form.get("quantity"))
+        _store(service.set_quantity(session.get("cart"), item_id, quantity))
+    except DomainError as exc:
+        return _failed(exc)
+    return _done("Quantity updated.")
+
+
+@bp.post("/lines/<int:item_id>/remove")
+def remove(item_id: int):
+    _store(service.without(session.get("cart"), item_id))
+    return _done("Removed from your cart.")
+
+
+def _done(message: str):
+    if is_htmx():
+        return _cart_response(message=message)
+    flash(message, "success")
+    return redirect(url_for("cart.show"), 303)
+
+
+def _failed(exc: DomainError):
+    if is_htmx():
+        return _cart_response(error=exc.message, status=exc.status)
+    flash(exc.message, "error")
+    return _cart_response(error=None, status=exc.status)
+
+
+def _item_id(raw: str | None) -> int:
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 11:
+        raise ItemNotFound()
+    return int(raw)

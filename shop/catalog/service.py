@@ -1,0 +1,214 @@
+"""The catalog: listing with search, filter, sort and pagination; one item; availability."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from shop.catalog.models import LOW_STOCK, Category, Item
+from shop.errors import InvalidInput, NotFound
+from shop.extensions import db
+from shop.fulfillment.packing import fits
+
+MAX_QUERY = 100
+MAX_PAGE = 10_000
+MAX_PER_PAGE = 96
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+SORTS = {
+    "featured": ("Featured", (Category.position, Item.id)),
+    "newest": ("Newest", (Item.created_at.desc(), Item.id.desc())),
+    "price-low": ("Price: low to high", (Item.price, Item.id)),
+    "price-high": ("Price: high to low", (Item.price.desc(), Item.id)),
+    "name": ("Name", (Item.name, Item.id)),
+}
+
+
+class ItemNotFound(NotFound):
+    """We couldn't find that item. It may no longer be sold."""
+
+
+class BadListing(InvalidInput):
+    """That listing can't be shown."""
+
+    status = 400
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the catalog and what produced it."""
+
+    items: list[Item]
+    total: int
+    page: int
+    per_page: int
+    query: str
+    query_shortened: bool
+    category: Category | None
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+
+def clean_query(text: str | None) -> tuple[str, bool]:
+    """A search as typed, made safe: control characters dropped, spaces collapsed, at most
+    MAX_QUERY characters. Returns (query, was_shortened)."""
+    text = "".join(ch for ch in (text or "") if unicodedata.category(ch)[0] != "C")
+    text = " ".join(text.split())
+    return text[:MAX_QUERY].strip(), len(text) > MAX_QUERY
+
+
+def parse_positive(raw: str | None, name: str, default: int, maximum: int) -> int:
+    """A page number or page size from the query string. Raises BadListing."""
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= maximum:
+        raise BadListing(f"The {name} must be a whole number from 1 to {maximum:,}.")
+    return int(raw)
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_categories() -> list[Category]:
+    return list(db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)))
+
+
+def list_items(
+    query: str = "",
+    category_slug: str = "",
+    sort: str = "featured",
+    page: int = 1,
+    per_page: int = 24,
+    categories: list[Category] | None = None,
+) -> Listing:
+    """A page of active items. Every word of `query` must appear in the name or description.
+    Two queries whatever the page size: a count and the page (category joined).
+    Raises BadListing for an unknown sort or category, ItemNotFound-like 404 past the last page.
+    """
+    query, shortened = clean_query(query)
+    if sort not in SORTS:
+        raise BadListing("Choose a sort from the list.")
+    category = None
+    if category_slug:
+        categories = categories if categories is not None else list_categories()
+        category = next((c for c in categories if c.slug == category_slug), None)
+        if category is None:
+            raise BadListing("There is no such category. Choose one from the list.")
+    conditions = [Item.active.is_(True)]
+    if category is not None:
+        conditions.append(Item.category_id == category.id)
+    for word in query.split()[:10]:
+        pattern = f"%{_like_escape(word)}%"
+        conditions.append(
+            sa.or_(Item.name.ilike(pattern, escape="\\"), Item.description.ilike(pattern, escape="\\"))
+        )
+    total = db.session.scalar(sa.select(sa.func.count(Item.id)).where(*conditions))
+    if page > 1 and (page - 1) * per_page >= total:
+        raise NotFound(f"There is no page {page:,} of these results.")
+    statement = (
+        sa.select(Item)
+        .join(Item.category)
+        .options(contains_eager(Item.category))
+        .where(*conditions)
+        .order_by(*SORTS[sort][1])
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    items = list(db.session.scalars(statement))
+    return Listing(items, total, page, per_page, query, shortened, category, sort)
+
+
+def get_item(slug: str) -> Item:
+    """The active item with this slug. Raises ItemNotFound."""
+    if not slug or len(slug) > 120 or not SLUG.match(slug):
+        raise ItemNotFound()
+    item = db.session.scalar(sa.select(Item).where(Item.slug == slug, Item.active.is_(True)))
+    if item is None:
+        raise ItemNotFound()
+    return item
+
+
+def get_items(ids) -> dict[int, Item]:
+    """Active items by id, in one query (missing ids are simply absent)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(Item).where(Item.id.in_(ids), Item.active.is_(True)))
+    return {item.id: item for item in rows}
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What the item page and the grid say about whether and how an item can be bought."""
+
+    can_buy: bool
+    store_pickup: bool
+    notes: tuple[tuple[str, str], ...]  # (tone, text): tone is ok, warn, stop or info
+
+
+def availability(item: Item) -> Availability:
+    notes: list[tuple[str, str]] = []
+    can_buy = item.stock > 0
+    pickup = item.virtual or fits(item.dimensions_mm, item.weight_g)
+    if item.stock <= 0:
+        notes.append(("stop", "Out of stock"))
+    elif item.stock <= LOW_STOCK:
+        notes.append(("warn", f"Only {item.stock} left"))
+    else:
+        notes.append(("ok", "In stock"))
+    if item.virtual:
+        notes.append(("info", "Digital: your code comes by text and email, no package"))
+    elif not pickup:
+        notes.append(("stop", "Too large for store pickup"))
+    elif item.frozen:
+        notes.append(("info", "Frozen: pickup at frozen-ready branches"))
+    return Availability(can_buy=can_buy, store_pickup=pickup, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class StockSummary:
+    items: int
+    out_of_stock: int
+
+
+def stock_summary() -> StockSummary:
+    row = db.session.execute(
+        sa.select(sa.func.count(Item.id), sa.func.count(Item.id).filter(Item.stock <= 0)).where(
+            Item.active.is_(True)
+        )
+    ).one()
+    return StockSummary(items=row[0], out_of_stock=row[1])
+
+
+def low_stock_items(limit: int = 20) -> list[Item]:
+    """Active items with a little stock left, the fewest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Item)
+            .where(Item.active.is_(True), Item.stock > 0, Item.stock <= LOW_STOCK)
+            .order_by(Item.stock, Item.name)
+            .limit(limit)
+        )
+    )

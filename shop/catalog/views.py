@@ -1,0 +1,42 @@
+"""The shop's front: the listing at `/` and the item pages."""
+
+from flask import Blueprint, current_app, render_template, request
+
+from shop.catalog import service
+from shop.web import is_htmx
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+def index():
+    args = request.args
+    page = service.parse_positive(args.get("page"), "page number", 1, service.MAX_PAGE)
+    per_page = service.parse_positive(
+        args.get("per_page"), "page size", current_app.config["ITEMS_PER_PAGE"], service.MAX_PER_PAGE
+    )
+    categories = service.list_categories()
+    listing = service.list_items(
+        query=args.get("q", ""),
+        category_slug=args.get("category", ""),
+        sort=args.get("sort", "featured"),
+        page=page,
+        per_page=per_page,
+        categories=categories,
+    )
+    template = "catalog/_results.html" if is_htmx() else "catalog/index.html"
+    return render_template(
+        template,
+        listing=listing,
+        categories=categories,
+        sorts=service.SORTS,
+        availability=service.availability,
+    )
+
+
+@bp.get("/items/<slug>")
+def item(slug: str):
+    item = service.get_item(slug)
+    return render_template(
+        "catalog/item.html", item=item, availability=service.availability(item)
+    )

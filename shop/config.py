@@ -1,0 +1,63 @@
+"""Settings, read from the environment (and `instance/config.py`, loaded by the app factory)."""
+
+import os
+from pathlib import Path
+
+INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with the configuration it was given."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """One class of settings. `from_env()` reads the environment at app creation time."""
+
+    def __init__(self, **overrides):
+        env = _env("SHOP_ENV", "development")
+        self.ENV = env
+        self.SECRET_KEY = _env("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            _env("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'shop.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = "cliqq"
+        self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env == "production"
+        self.REMEMBER_COOKIE_SECURE = env == "production"
+        self.ITEMS_PER_PAGE = int(_env("ITEMS_PER_PAGE", "24"))
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+    def check(self) -> None:
+        """Refuse to start with settings that are unsafe outside development."""
+        if not self.SECRET_KEY:
+            if self.ENV in ("development", "testing"):
+                self.SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+            else:
+                raise ConfigError(
+                    "SECRET_KEY is not set. Set it in the environment "
+                    "(for example: export SECRET_KEY=$(python3 -c 'import secrets; "
+                    "print(secrets.token_hex(32))')) before starting CLiQQ Shop "
+                    f"with SHOP_ENV={self.ENV}."
+                )
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,32 @@
+"""Demo data: a catalog, branches, the distribution center and one login per role.
+
+Loading is idempotent: each record is keyed by its slug, code or email and only added when
+missing, so a second run changes nothing (and never undoes what someone changed meanwhile)."""
+
+from dataclasses import dataclass
+
+from shop.auth.models import Role
+
+DEMO_PASSWORD = "cliqq-demo-2026"  # noqa: S105  (demo data only; `seed` refuses production)
+
+DEMO_USERS = [
+    ("shopper@demo.cliqq.ph", "Juan dela Cruz", Role.SHOPPER),
+    ("publisher@demo.cliqq.ph", "Lakbay App (publisher)", Role.PUBLISHER),
+    ("merchant@demo.cliqq.ph", "Tindahan Online (merchant)", Role.MERCHANT),
+    ("seller@demo.cliqq.ph", "Ate Bing's Crafts (seller)", Role.SELLER),
+    ("clerk@demo.cliqq.ph", "Store clerk, Ayala Triangle", Role.CLERK),
+    ("dc@demo.cliqq.ph", "Pasig DC receiving", Role.DC),
+    ("admin@demo.cliqq.ph", "Operator", Role.ADMIN),
+]
+
+
+@dataclass
+class Loaded:
+    categories: int = 0
+    items: int = 0
+    branches: int = 0
+    users: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return any((self.categories, self.items, self.branches, self.users))

@@ -1,0 +1,50 @@
+"""Load the demo data (see shop/demo/__init__.py)."""
+
+import sqlalchemy as sa
+
+from shop.auth import service as auth
+from shop.branches.models import Branch, BranchKind
+from shop.catalog.models import Category, Item
+from shop.demo import DEMO_PASSWORD, DEMO_USERS, Loaded
+from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
+from shop.demo.catalog_data import CATEGORIES, ITEMS
+from shop.extensions import db
+
+
+def load_demo_data(users: bool = True) -> Loaded:
+    """Add whatever demo records are missing, in one transaction. Returns what was added."""
+    loaded = Loaded()
+    try:
+        categories = _existing(Category, Category.slug)
+        for data in CATEGORIES:
+            if data["slug"] not in categories:
+                categories[data["slug"]] = Category(**data)
+                db.session.add(categories[data["slug"]])
+                loaded.categories += 1
+        db.session.flush()
+
+        items = set(db.session.scalars(sa.select(Item.slug)))
+        for data in ITEMS:
+            if data["slug"] not in items:
+                fields = {k: v for k, v in data.items() if k != "category"}
+                db.session.add(Item(category_id=categories[data["category"]].id, **fields))
+                loaded.items += 1
+
+        codes = set(db.session.scalars(sa.select(Branch.code)))
+        for data in [{**DISTRIBUTION_CENTER, "kind": BranchKind.DC}, *BRANCHES]:
+            if data["code"] not in codes:
+                db.session.add(Branch(**data))
+                loaded.branches += 1
+
+        if users:
+            for email, name, role in DEMO_USERS:
+                loaded.users += auth.ensure_user(email, name, DEMO_PASSWORD, role)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return loaded
+
+
+def _existing(model, key_column) -> dict:
+    return {getattr(row, key_column.key): row for row in db.session.scalars(sa.select(model))}

@@ -1,0 +1,140 @@
+"""What every request shares: error pages, input guards, security headers, template helpers and
+the health check."""
+
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, current_app, jsonify, render_template, request, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shop.errors import DomainError
+from shop.extensions import db
+from shop.money import format_peso
+
+log = logging.getLogger(__name__)
+
+ERROR_TEXT = {
+    400: ("That request didn't make sense", "Something in the address or the form isn't valid."),
+    403: ("This page isn't for your account", "Your account doesn't have access to this page."),
+    404: ("We couldn't find that page", "It may have moved, or the link may be mistyped."),
+    405: ("That isn't allowed here", "This page can't be used that way."),
+    413: ("That's too much to send", "The request is larger than the shop accepts."),
+    422: ("Please check what you entered", "Some of what you sent isn't valid."),
+    429: ("Slow down a little", "Too many tries in a short time. Wait a minute and try again."),
+    500: ("Something went wrong on our side", "We've been told. Please try again in a moment."),
+    503: ("The shop is busy", "Please try again in a moment."),
+}
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'self'; "
+    "object-src 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
+    app.before_request(_refuse_nul_bytes)
+    app.after_request(_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.jinja_env.filters["peso"] = format_peso
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.context_processor(_template_globals)
+
+
+def healthz():
+    """200 when the app and its database answer; 503 when the database does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("health check: database unreachable")
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_page(status: int, message: str | None = None, title: str | None = None):
+    default_title, default_message = ERROR_TEXT.get(status, ERROR_TEXT[400])
+    title, message = title or default_title, message or default_message
+    if wants_json():
+        return jsonify(error={"code": str(status), "message": message}), status
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+def _refuse_nul_bytes():
+    # PostgreSQL refuses NUL inside text, and no honest request carries one: refuse it up front.
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    pieces = [request.path, raw, request.query_string.decode("latin-1")]
+    if "\x00" in "".join(pieces) or "%00" in "".join(pieces).lower():
+        return error_page(400, "The address contains a character the shop can't read.")
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for values in request.form.listvalues():
+            if any("\x00" in value for value in values):
+                return error_page(400, "The form contains a character the shop can't read.")
+    return None
+
+
+def _headers(response):
+    response.headers.add("Vary", "HX-Request")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
+def _http_error(exc: HTTPException):
+    if exc.code is None or exc.code < 400:
+        return exc
+    message = None
+    if isinstance(exc, BadRequest) and exc.description != BadRequest.description:
+        message = exc.description
+    return error_page(exc.code, message)
+
+
+def _csrf_error(exc: CSRFError):
+    return error_page(
+        400,
+        "This form expired or came from somewhere else. Reload the page and try again.",
+        title="Please try that again",
+    )
+
+
+def _domain_error(exc: DomainError):
+    return error_page(exc.status, exc.message)
+
+
+def _unexpected_error(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    db.session.rollback()
+    if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED", True):
+        raise exc
+    return error_page(500)
+
+
+def _template_globals():
+    from shop.cart.service import count_units
+
+    return {"cart_units": count_units(session.get("cart"))}

@@ -1,0 +1,147 @@
+"""Shared fixtures. The integration suite runs once per database backend: SQLite always, and
+PostgreSQL at TEST_DATABASE_URL (default 127.0.0.1:5432/test). Without PostgreSQL those tests
+are skipped and say so, unless REQUIRE_POSTGRES=1 (as in CI), which makes them fail instead.
+
+Each xdist worker has its own SQLite file and its own PostgreSQL schema, migrated once with
+Alembic (so every run also tests the migrations); after each test every table is emptied."""
+
+import os
+import re
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from shop import create_app
+from shop.config import Config, normalize_database_url
+from shop.extensions import db, limiter
+from tests import factories
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgres_url() -> str:
+    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(plain, connect_timeout=3, autocommit=True) as conn:
+            schema = f"test_{_worker()}"
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL unreachable at {PG_URL} ({exc.__class__.__name__})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{message}: REQUIRE_POSTGRES=1, so this fails.", pytrace=False)
+        pytest.skip(f"{message}: PostgreSQL tests skipped.")
+    separator = "&" if "?" in plain else "?"
+    return normalize_database_url(f"{plain}{separator}options=-csearch_path%3D{schema}")
+
+
+def test_config(database_url: str, **overrides) -> Config:
+    return Config(
+        ENV="testing",
+        TESTING=True,
+        SECRET_KEY="test-secret",  # noqa: S106
+        SQLALCHEMY_DATABASE_URI=database_url,
+        PASSWORD_HASH_FAST=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        SERVER_NAME=None,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = _postgres_url()
+    app = create_app(test_config(url))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Empty every table after each test that used the app (children before parents)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app):
+    """Factories: make.item(price=1000), make.user(role=Role.ADMIN), ..."""
+    return factories.Factories(app)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as queries: ...` then `len(queries)`: the SQL sent meanwhile."""
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+CSRF_IN_PAGE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token(client, path: str = "/cart") -> str:
+    """The CSRF token of the client's session, read from a page as a browser would."""
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_IN_PAGE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def log_in(client, email: str, password: str = factories.PASSWORD):
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/login")},
+    )
