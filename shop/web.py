@@ -37,7 +37,7 @@ CSP = (
 def init_app(app: Flask) -> None:
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
-    app.before_request(_refuse_nul_bytes)
+    app.before_request(_refuse_unreadable_input)
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -79,8 +79,13 @@ def error_page(status: int, message: str | None = None, title: str | None = None
     return render_template(template, status=status, title=title, message=message), status
 
 
-def _refuse_nul_bytes():
-    # PostgreSQL refuses NUL inside text, and no honest request carries one: refuse it up front.
+def _refuse_unreadable_input():
+    # PostgreSQL refuses NUL inside text, and no honest request carries one; a query string
+    # that is not UTF-8 would fail deep inside Werkzeug. Refuse both up front, clearly.
+    try:
+        request.query_string.decode("utf-8")
+    except UnicodeDecodeError:
+        return error_page(400, "The address contains characters the shop can't read.")
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
     pieces = [request.path, raw, request.query_string.decode("latin-1")]
     if "\x00" in "".join(pieces) or "%00" in "".join(pieces).lower():

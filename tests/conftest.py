@@ -5,6 +5,7 @@ are skipped and say so, unless REQUIRE_POSTGRES=1 (as in CI), which makes them f
 Each xdist worker has its own SQLite file and its own PostgreSQL schema, migrated once with
 Alembic (so every run also tests the migrations); after each test every table is emptied."""
 
+import html
 import os
 import re
 from contextlib import contextmanager
@@ -129,7 +130,9 @@ def count_queries(app):
     return counting
 
 
-CSRF_IN_PAGE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+CSRF_IN_PAGE = re.compile(
+    r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"|"X-CSRFToken": "([^"]+)"'
+)
 
 
 def csrf_token(client, path: str = "/cart") -> str:
@@ -145,3 +148,8 @@ def log_in(client, email: str, password: str = factories.PASSWORD):
         "/login",
         data={"email": email, "password": password, "csrf_token": csrf_token(client, "/login")},
     )
+
+
+def text(response) -> str:
+    """The response body as a person reads it (HTML entities decoded)."""
+    return html.unescape(response.get_data(as_text=True))

@@ -108,7 +108,8 @@ def check_line(item: Item, quantity: int) -> None:
 
 
 def with_quantity(contents: Mapping, item: Item, quantity: int) -> Contents:
-    """A new cart where `item` has exactly `quantity`. Raises InvalidQuantity, OutOfStock, CartFull."""
+    """A new cart where `item` has exactly `quantity`.
+    Raises InvalidQuantity, OutOfStock, CartFull."""
     check_line(item, quantity)
     new = normalize(contents)
     key = str(item.id)

@@ -17,7 +17,7 @@ def _store(contents: service.Contents) -> None:
 
 def _cart_response(message: str | None = None, error: str | None = None, status: int = 200):
     cart, kept = service.load_cart(session.get("cart"))
-    if kept != service.normalize(session.get("cart")):
+    if kept != session.get("cart", {}):
         _store(kept)
     template = "cart/_cart_update.html" if is_htmx() else "cart/cart.html"
     return render_template(template, cart=cart, message=message, error=error), status

@@ -71,9 +71,9 @@ class Listing:
 
 
 def clean_query(text: str | None) -> tuple[str, bool]:
-    """A search as typed, made safe: control characters dropped, spaces collapsed, at most
+    """A search as typed, made safe: control characters become spaces, spaces collapse, at most
     MAX_QUERY characters. Returns (query, was_shortened)."""
-    text = "".join(ch for ch in (text or "") if unicodedata.category(ch)[0] != "C")
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in (text or ""))
     text = " ".join(text.split())
     return text[:MAX_QUERY].strip(), len(text) > MAX_QUERY
 
@@ -122,7 +122,9 @@ def list_items(
     for word in query.split()[:10]:
         pattern = f"%{_like_escape(word)}%"
         conditions.append(
-            sa.or_(Item.name.ilike(pattern, escape="\\"), Item.description.ilike(pattern, escape="\\"))
+            sa.or_(
+                Item.name.ilike(pattern, escape="\\"), Item.description.ilike(pattern, escape="\\")
+            )
         )
     total = db.session.scalar(sa.select(sa.func.count(Item.id)).where(*conditions))
     if page > 1 and (page - 1) * per_page >= total:

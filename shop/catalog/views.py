@@ -13,7 +13,10 @@ def index():
     args = request.args
     page = service.parse_positive(args.get("page"), "page number", 1, service.MAX_PAGE)
     per_page = service.parse_positive(
-        args.get("per_page"), "page size", current_app.config["ITEMS_PER_PAGE"], service.MAX_PER_PAGE
+        args.get("per_page"),
+        "page size",
+        current_app.config["ITEMS_PER_PAGE"],
+        service.MAX_PER_PAGE,
     )
     categories = service.list_categories()
     listing = service.list_items(
@@ -37,6 +40,4 @@ def index():
 @bp.get("/items/<slug>")
 def item(slug: str):
     item = service.get_item(slug)
-    return render_template(
-        "catalog/item.html", item=item, availability=service.availability(item)
-    )
+    return render_template("catalog/item.html", item=item, availability=service.availability(item))

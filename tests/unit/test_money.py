@@ -37,7 +37,9 @@ def test_parse(text, centavos):
     assert Money.parse(text) == Money(centavos)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1.234", "1,23", "12,34.00", "₱", "1e9", "--5", "1.2.3"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1.234", "1,23", "12,34.00", "₱", "1e9", "--5", "1.2.3"]
+)
 def test_parse_refuses_what_is_not_an_amount(text):
     with pytest.raises(ValueError):
         Money.parse(text)

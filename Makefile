@@ -1,0 +1,64 @@
+# CLiQQ Shop. `make run` starts the shop with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := shop:create_app
+
+.PHONY: run test lint format bench lock install install-test browser clean
+
+# The virtual environment, rebuilt when the lock files change.
+$(BIN)/.run-installed: requirements/run.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/run.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(BIN)/.test-installed: $(BIN)/.run-installed requirements/test.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/test.lock
+	touch $@
+
+install: $(BIN)/.run-installed
+install-test: $(BIN)/.test-installed browser
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+run: install
+	@mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask shop seed
+	@echo ""
+	@echo "  CLiQQ Shop is starting at http://$(HOST):$(PORT)"
+	@echo "  (Ctrl-C stops it)"
+	@echo ""
+	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: install-test lint
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(BIN)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.test-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	bench/run.sh
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: $(BIN)/.test-installed
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements/run.lock pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --extra test --output-file requirements/test.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

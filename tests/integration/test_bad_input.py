@@ -1,0 +1,125 @@
+"""Point 7 of issue #4: bad input gets a clear message, never a 500, and changes nothing."""
+
+import pytest
+
+from tests.conftest import csrf_token, text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/items/no-such-thing",
+        "/items/UPPER",
+        "/items/" + "a" * 500,
+        "/items/%E2%82%B1",
+        "/nowhere",
+        "/items/a/b",
+    ],
+)
+def test_unknown_pages_are_a_friendly_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "couldn't find" in text(response)
+    assert "Back to the shop" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("page=abc", "page number must be a whole number"),
+        ("page=-1", "page number must be a whole number"),
+        ("page=0", "page number must be a whole number"),
+        ("page=1.5", "page number must be a whole number"),
+        ("page=99999999999999999999", "page number must be a whole number"),
+        ("page=%EF%BC%91", "page number must be a whole number"),  # a full-width digit one
+        ("per_page=0", "page size must be a whole number"),
+        ("per_page=100000", "page size must be a whole number"),
+        ("sort=price;drop", "Choose a sort"),
+    ],
+)
+def test_bad_listing_parameters_are_a_clear_400(client, query, message):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert message in text(response)
+
+
+def test_a_page_past_the_end_is_404(client, make):
+    make.item()
+    response = client.get("/?page=500")
+    assert response.status_code == 404
+    assert "There is no page 500" in text(response)
+
+
+def test_a_5000_character_search_is_shortened_and_said(client, make):
+    make.item(name="Garlic Longganisa")
+    response = client.get("/?q=" + "garlic " * 714)
+    assert response.status_code == 200
+    assert "limited to 100 characters" in text(response)
+
+
+def test_non_utf8_query_string(client, make):
+    make.item(name="Taho")
+    assert client.get("/?q=%FF%FE%C3&category=").status_code == 200
+    raw = client.get("/", environ_overrides={"QUERY_STRING": "q=\xff\xfe\xc3taho"})
+    assert raw.status_code == 400
+    assert "can't read" in text(raw)
+    path = client.get("/", environ_overrides={"PATH_INFO": "/items/\xff\xfe"})
+    assert path.status_code == 404
+    assert client.get("/?page=%FF").status_code == 400
+    assert client.get("/", environ_overrides={"QUERY_STRING": "page=\xff"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/items/abc%00def", "/%00", "/?q=%00", "/?q=a%00b", "/?category=%00", "/cart%00"],
+)
+def test_nul_bytes_are_refused(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "can't read" in text(response)
+
+
+def test_nul_byte_in_a_form_is_refused_and_changes_nothing(client, make):
+    item = make.item()
+    response = client.post(
+        "/cart/add",
+        data={"item_id": f"{item.id}\x00", "quantity": "1", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 400
+    with client.session_transaction() as session:
+        assert not session.get("cart")
+
+
+def test_control_characters_in_a_search_are_dropped(client, make):
+    make.item(name="Puto Bumbong")
+    response = client.get("/?q=puto%07%1b%09bumbong")
+    assert response.status_code == 200
+    assert "Puto Bumbong" in text(response)
+
+
+def test_wrong_methods_are_a_friendly_405(client):
+    response = client.get("/cart/add")
+    assert response.status_code == 405
+    assert "can't be used that way" in text(response)
+
+
+def test_a_huge_body_is_413(client):
+    response = client.post("/cart/add", data={"quantity": "1" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+
+
+def test_healthz_when_the_database_is_down(app):
+    from shop import create_app
+    from tests.conftest import test_config
+
+    broken = create_app(test_config("postgresql+psycopg://127.0.0.1:1/nowhere?connect_timeout=1"))
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "HX-Request" in response.headers["Vary"]

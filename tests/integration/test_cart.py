@@ -1,0 +1,200 @@
+import pytest
+
+from tests.conftest import csrf_token, text
+
+
+def _add(client, item_id, quantity="1", htmx=False, token=None):
+    headers = {"HX-Request": "true"} if htmx else {}
+    data = {"item_id": str(item_id), "quantity": quantity}
+    data["csrf_token"] = token or csrf_token(client)
+    return client.post("/cart/add", data=data, headers=headers)
+
+
+def _cart(client) -> dict:
+    with client.session_transaction() as session:
+        return dict(session.get("cart", {}))
+
+
+def test_add_then_show_with_server_totals(client, make):
+    item = make.item(name="Pancit Canton", price=1850, stock=20)
+    response = _add(client, item.id, "2")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/cart")
+    html = client.get("/cart").get_data(as_text=True)
+    assert "Pancit Canton" in html
+    assert "₱37.00" in html  # 2 × ₱18.50, computed on the server
+    assert _cart(client) == {str(item.id): 2}
+
+
+def test_adding_again_accumulates(client, make):
+    item = make.item(stock=20)
+    _add(client, item.id, "2")
+    _add(client, item.id, "3")
+    assert _cart(client) == {str(item.id): 5}
+
+
+def test_htmx_add_returns_message_and_badge(client, make):
+    item = make.item(name="Chicharon", stock=20)
+    response = _add(client, item.id, "2", htmx=True)
+    html = text(response)
+    assert response.status_code == 200
+    assert "Added 2 × Chicharon" in html
+    assert 'id="cart-badge"' in html and 'hx-swap-oob="true"' in html
+    assert ">2<" in html
+
+
+def test_change_quantity_in_place_and_totals(client, make):
+    item = make.item(price=2500, stock=9)
+    _add(client, item.id, "1")
+    token = csrf_token(client)
+    response = client.post(
+        f"/cart/lines/{item.id}",
+        data={"quantity": "4", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    html = text(response)
+    assert response.status_code == 200
+    assert '<section id="cart"' in html and "<html" not in html
+    assert "₱100.00" in html
+    assert 'hx-swap-oob="true"' in html
+    assert _cart(client) == {str(item.id): 4}
+
+
+def test_change_quantity_without_javascript(client, make):
+    item = make.item(stock=9)
+    _add(client, item.id, "1")
+    response = client.post(
+        f"/cart/lines/{item.id}", data={"quantity": "3", "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 303
+    assert _cart(client) == {str(item.id): 3}
+
+
+def test_remove(client, make):
+    item = make.item()
+    other = make.item()
+    _add(client, item.id)
+    _add(client, other.id)
+    response = client.post(
+        f"/cart/lines/{item.id}/remove",
+        data={"csrf_token": csrf_token(client)},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert _cart(client) == {str(other.id): 1}
+
+
+def test_quantity_above_stock_is_refused_with_a_message(client, make):
+    item = make.item(name="Last Mango", stock=3)
+    response = _add(client, item.id, "4", htmx=True)
+    assert response.status_code == 409
+    assert "Only 3 are left of Last Mango" in text(response)
+    assert _cart(client) == {}
+    _add(client, item.id, "2")
+    response = _add(client, item.id, "2", htmx=True)
+    assert response.status_code == 409
+    assert "already has 2" in text(response)
+    assert _cart(client) == {str(item.id): 2}
+
+
+def test_quantity_above_stock_on_update_is_refused(client, make):
+    item = make.item(stock=3)
+    _add(client, item.id, "1")
+    response = client.post(
+        f"/cart/lines/{item.id}",
+        data={"quantity": "7", "csrf_token": csrf_token(client)},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 409
+    assert "Only 3 are left" in text(response)
+    assert _cart(client) == {str(item.id): 1}
+
+
+def test_out_of_stock_cannot_be_added(client, make):
+    item = make.item(stock=0)
+    response = _add(client, item.id, "1", htmx=True)
+    assert response.status_code == 409
+    assert "out of stock" in text(response)
+
+
+def test_stale_cart_is_corrected_with_a_notice(client, make, app):
+    from shop.catalog.models import Item
+    from shop.extensions import db
+
+    item = make.item(name="Hot Pandesal", stock=5)
+    gone = make.item(name="Old Stock")
+    _add(client, item.id, "5")
+    _add(client, gone.id, "1")
+    with app.app_context():
+        db.session.get(Item, item.id).stock = 2
+        db.session.get(Item, gone.id).stock = 0
+        db.session.commit()
+    html = client.get("/cart").get_data(as_text=True)
+    assert "Only 2 left of Hot Pandesal" in html
+    assert "Old Stock sold out" in html
+    assert _cart(client) == {str(item.id): 2}
+
+
+def test_tampered_session_cart_is_ignored(client, make):
+    item = make.item(stock=5)
+    with client.session_transaction() as session:
+        session["cart"] = {str(item.id): 2, "abc": 1, "7": -4, "8": "x", str(10**15): 1}
+    html = client.get("/cart").get_data(as_text=True)
+    assert html.count('class="line"') == 1
+    assert _cart(client) == {str(item.id): 2}
+
+
+def test_badge_counts_units(client, make):
+    a, b = make.item(), make.item()
+    _add(client, a.id, "2")
+    _add(client, b.id, "3")
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="cart-badge"' in html
+    assert '<span class="visually-hidden">, </span>5<span class="visually-hidden"> items' in html
+
+
+@pytest.mark.parametrize(
+    "quantity", ["0", "-5", "1e9", "abc", "", "1.5", "100", "٣", " ", "9" * 40]
+)
+def test_bad_quantities_are_refused_and_change_nothing(client, make, quantity):
+    item = make.item(stock=500)
+    _add(client, item.id, "1")
+    response = _add(client, item.id, quantity, htmx=True)
+    assert response.status_code == 422
+    assert "quantity" in text(response).lower()
+    response = client.post(
+        f"/cart/lines/{item.id}",
+        data={"quantity": quantity, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 422
+    assert "quantity" in text(response).lower()
+    assert _cart(client) == {str(item.id): 1}
+
+
+@pytest.mark.parametrize("item_id", ["", "abc", "-1", "99999999", "1e3", "9" * 50])
+def test_unknown_items_are_refused(client, item_id):
+    response = _add(client, item_id, "1", htmx=True)
+    assert response.status_code == 404
+    assert _cart(client) == {}
+
+
+def test_update_of_an_item_not_in_the_cart_is_404(client, make):
+    item = make.item()
+    response = client.post(
+        f"/cart/lines/{item.id}", data={"quantity": "2", "csrf_token": csrf_token(client)}
+    )
+    assert response.status_code == 404
+    assert _cart(client) == {}
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_cart_posts_need_a_valid_csrf_token(client, make, token):
+    item = make.item()
+    data = {"item_id": str(item.id), "quantity": "1"}
+    if token is not None:
+        data["csrf_token"] = token
+    client.get("/")  # a session exists
+    response = client.post("/cart/add", data=data)
+    assert response.status_code == 400
+    assert "expired" in text(response)
+    assert _cart(client) == {}
