@@ -44,17 +44,16 @@ def _postgres_url() -> str:
     return normalize_database_url(f"{plain}{separator}options=-csearch_path%3D{schema}")
 
 
-def test_config(database_url: str, **overrides) -> Config:
-    return Config(
-        ENV="testing",
-        TESTING=True,
-        SECRET_KEY="test-secret",  # noqa: S106
-        SQLALCHEMY_DATABASE_URI=database_url,
-        PASSWORD_HASH_FAST=True,
-        RATELIMIT_STORAGE_URI="memory://",
-        SERVER_NAME=None,
-        **overrides,
-    )
+def make_config(database_url: str, **overrides) -> Config:
+    settings = {
+        "ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PASSWORD_HASH_FAST": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    return Config(**(settings | overrides))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -68,7 +67,7 @@ def app(backend, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
         url = _postgres_url()
-    app = create_app(test_config(url))
+    app = create_app(make_config(url))
     with app.app_context():
         upgrade()
     yield app

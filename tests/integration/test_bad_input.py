@@ -110,9 +110,9 @@ def test_a_huge_body_is_413(client):
 
 def test_healthz_when_the_database_is_down(app):
     from shop import create_app
-    from tests.conftest import test_config
+    from tests.conftest import make_config
 
-    broken = create_app(test_config("postgresql+psycopg://127.0.0.1:1/nowhere?connect_timeout=1"))
+    broken = create_app(make_config("postgresql+psycopg://127.0.0.1:1/nowhere?connect_timeout=1"))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"

@@ -1,0 +1,97 @@
+"""Browser tests: Playwright drives Debian's Chromium against a live server started here, on its
+own SQLite database migrated and loaded with the demo data. Without /usr/bin/chromium they are
+skipped and say so, unless REQUIRE_BROWSER=1 (as in CI), which makes them fail instead."""
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from shop import create_app
+from shop.demo.service import load_demo_data
+from tests.conftest import make_config
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def pytest_collection_modifyitems(items):
+    # One xdist worker runs every browser test: they share one live server and one browser.
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    database = tmp_path_factory.mktemp("live") / "shop.db"
+    app = create_app(make_config(f"sqlite:///{database}", TESTING=False))
+    with app.app_context():
+        upgrade()
+        load_demo_data()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{message}: REQUIRE_BROWSER=1, so this fails.", pytrace=False)
+        pytest.skip(f"{message}: browser tests skipped.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-gpu",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A phone-sized page (360 × 740) that fails the test if it asks any other host."""
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 360, "height": 740}, bypass_csp=False
+    )
+    page = context.new_page()
+    foreign: list[str] = []
+
+    def note_foreign(request):
+        if not request.url.startswith(live_server):
+            foreign.append(request.url)
+
+    page.on("request", note_foreign)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not foreign, f"requests to other hosts: {foreign}"
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
