@@ -123,3 +123,17 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert "HX-Request" in response.headers["Vary"]
+
+
+def test_an_unexpected_error_is_a_friendly_500_and_rolls_back(app, client, monkeypatch):
+    from shop.catalog import service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "list_items", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_UNEXPECTED", False)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in text(response)
+    assert "boom" not in text(response)
