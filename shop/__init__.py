@@ -2,16 +2,26 @@
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from shop.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class CachingFlask(Flask):
+    """Static files asked for with a content version (`?v=`, see shop.web) are cached for a
+    year; others are revalidated each time."""
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        if request.args.get("v"):
+            return 365 * 24 * 3600
+        return super().get_send_file_max_age(filename)
+
+
 def create_app(config: Config | dict | None = None) -> Flask:
     """The app factory. `config` is a Config, a dict of overrides, or None (the environment)."""
-    app = Flask(
+    app = CachingFlask(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,

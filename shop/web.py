@@ -1,7 +1,10 @@
 """What every request shares: error pages, input guards, security headers, template helpers and
 the health check."""
 
+import hashlib
 import logging
+from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app, jsonify, render_template, request, session
@@ -44,10 +47,29 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.url_defaults(_version_static_urls)
     app.jinja_env.filters["peso"] = format_peso
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_template_globals)
+
+
+@cache
+def _file_version(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+    except OSError:
+        return ""
+
+
+def _version_static_urls(endpoint: str, values: dict) -> None:
+    """`/static/css/shop.css?v=<content hash>`: a changed file gets a new URL, so browsers may
+    cache static files for a year (see CachingFlask)."""
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        folder = current_app.static_folder
+        version = _file_version(str(Path(folder) / values["filename"]))
+        if version:
+            values["v"] = version
 
 
 def healthz():

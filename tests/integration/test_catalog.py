@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tests.conftest import csrf_token, text
@@ -140,3 +142,16 @@ def test_home_query_count_for_a_logged_in_shopper(client, make, count_queries):
 
 def test_csrf_token_is_in_every_page_for_htmx(client):
     assert csrf_token(client, "/")
+
+
+def test_static_files_are_versioned_and_cached(client):
+    html = text(client.get("/"))
+    css = re.search(r'href="(/static/css/shop\.css\?v=[0-9a-f]{10})"', html)
+    assert css, "the stylesheet URL carries a content version"
+    response = client.get(css.group(1))
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    response.close()
+    plain = client.get("/static/css/shop.css")
+    assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
+    plain.close()
