@@ -36,6 +36,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = env == "production"
         self.REMEMBER_COOKIE_SECURE = env == "production"
         self.ITEMS_PER_PAGE = int(_env("ITEMS_PER_PAGE", "24"))
+        self.CATEGORY_CACHE_SECONDS = int(_env("CATEGORY_CACHE_SECONDS", "60"))
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():

@@ -3,11 +3,11 @@ the health check."""
 
 import hashlib
 import logging
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, current_app, jsonify, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,15 +49,16 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.url_defaults(_version_static_urls)
     app.jinja_env.filters["peso"] = format_peso
+    app.jinja_env.globals.update(static_url=static_url, item_url=item_url)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_template_globals)
 
 
-@cache
-def _file_version(path: str) -> str:
+@lru_cache(maxsize=4096)
+def _file_version(folder: str, filename: str) -> str:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+        return hashlib.sha256((Path(folder) / filename).read_bytes()).hexdigest()[:10]
     except OSError:
         return ""
 
@@ -66,10 +67,24 @@ def _version_static_urls(endpoint: str, values: dict) -> None:
     """`/static/css/shop.css?v=<content hash>`: a changed file gets a new URL, so browsers may
     cache static files for a year (see CachingFlask)."""
     if endpoint == "static" and "filename" in values and "v" not in values:
-        folder = current_app.static_folder
-        version = _file_version(str(Path(folder) / values["filename"]))
+        version = _file_version(current_app.static_folder, values["filename"])
         if version:
             values["v"] = version
+
+
+@lru_cache(maxsize=8192)
+def _cached_url(root: str, endpoint: str, key: str, value: str) -> str:
+    return url_for(endpoint, **{key: value})
+
+
+def static_url(filename: str) -> str:
+    """url_for('static', filename=...), remembered: a catalog page links dozens of images."""
+    return _cached_url(request.script_root, "static", "filename", filename)
+
+
+def item_url(slug: str) -> str:
+    """url_for('catalog.item', slug=...), remembered (see static_url)."""
+    return _cached_url(request.script_root, "catalog.item", "slug", slug)
 
 
 def healthz():

@@ -52,6 +52,7 @@ def make_config(database_url: str, **overrides) -> Config:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_FAST": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "CATEGORY_CACHE_SECONDS": 0,
     }
     return Config(**(settings | overrides))
 

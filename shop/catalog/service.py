@@ -1,10 +1,12 @@
 """The catalog: listing with search, filter, sort and pagination; one item; availability."""
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import contains_eager
 
 from shop.catalog.models import LOW_STOCK, Category, Item
@@ -37,6 +39,15 @@ class BadListing(InvalidInput):
 
 
 @dataclass(frozen=True)
+class CategoryInfo:
+    """A category as the listing shows it: a plain value, safe to keep between requests."""
+
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
 class Listing:
     """One page of the catalog and what produced it."""
 
@@ -46,7 +57,7 @@ class Listing:
     per_page: int
     query: str
     query_shortened: bool
-    category: Category | None
+    category: CategoryInfo | None
     sort: str
 
     @property
@@ -91,8 +102,26 @@ def _like_escape(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_categories() -> list[Category]:
-    return list(db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)))
+# Every catalog page shows the category list, which changes perhaps monthly: each process keeps
+# it for CATEGORY_CACHE_SECONDS (0 turns this off), so a page costs one query less.
+_categories: dict[str, tuple[float, list[CategoryInfo]]] = {}
+
+
+def list_categories() -> list[CategoryInfo]:
+    """The categories in display order, from this process's cache when fresh."""
+    ttl = current_app.config.get("CATEGORY_CACHE_SECONDS", 0)
+    key, now = str(db.engine.url), time.monotonic()
+    cached = _categories.get(key)
+    if ttl and cached and now - cached[0] < ttl:
+        return cached[1]
+    rows = db.session.execute(
+        sa.select(Category.id, Category.name, Category.slug).order_by(
+            Category.position, Category.name
+        )
+    )
+    categories = [CategoryInfo(*row) for row in rows]
+    _categories[key] = (now, categories)
+    return categories
 
 
 def list_items(
@@ -101,10 +130,10 @@ def list_items(
     sort: str = "featured",
     page: int = 1,
     per_page: int = 24,
-    categories: list[Category] | None = None,
+    categories: list[CategoryInfo] | None = None,
 ) -> Listing:
     """A page of active items. Every word of `query` must appear in the name or description.
-    Two queries whatever the page size: a count and the page (category joined).
+    One query whatever the page size (the page, its categories joined, the total counted).
     Raises BadListing for an unknown sort or category, ItemNotFound-like 404 past the last page.
     """
     query, shortened = clean_query(query)
@@ -126,11 +155,9 @@ def list_items(
                 Item.name.ilike(pattern, escape="\\"), Item.description.ilike(pattern, escape="\\")
             )
         )
-    total = db.session.scalar(sa.select(sa.func.count(Item.id)).where(*conditions))
-    if page > 1 and (page - 1) * per_page >= total:
-        raise NotFound(f"There is no page {page:,} of these results.")
+    # One round trip: the total rides along on every row as a window count.
     statement = (
-        sa.select(Item)
+        sa.select(Item, sa.func.count().over().label("total"))
         .join(Item.category)
         .options(contains_eager(Item.category))
         .where(*conditions)
@@ -138,7 +165,11 @@ def list_items(
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    items = list(db.session.scalars(statement))
+    rows = db.session.execute(statement).all()
+    if not rows and page > 1:
+        raise NotFound(f"There is no page {page:,} of these results.")
+    items = [row.Item for row in rows]
+    total = rows[0].total if rows else 0
     return Listing(items, total, page, per_page, query, shortened, category, sort)
 
 

@@ -155,3 +155,19 @@ def test_static_files_are_versioned_and_cached(client):
     plain = client.get("/static/css/shop.css")
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
     plain.close()
+
+
+def test_category_list_is_cached_per_process_when_configured(app, client, make, count_queries):
+    make.item()
+    app.config["CATEGORY_CACHE_SECONDS"] = 60
+    try:
+        client.get("/")
+        with count_queries() as queries:
+            client.get("/")
+        make.category(name="Brand New Aisle")
+        stale = text(client.get("/"))
+    finally:
+        app.config["CATEGORY_CACHE_SECONDS"] = 0
+    assert len(queries) == 1  # the page with its total: the categories came from the cache
+    assert "Brand New Aisle" not in stale
+    assert "Brand New Aisle" in text(client.get("/"))
