@@ -21,6 +21,7 @@ class Branch(db.Model):
     __tablename__ = "branches"
     __table_args__ = (
         sa.CheckConstraint("shelf_capacity >= 0", name="shelf_capacity_not_negative"),
+        sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         sa.CheckConstraint("opens_at BETWEEN 0 AND 1439", name="opens_at_in_day"),
         sa.CheckConstraint("closes_at BETWEEN 0 AND 1439", name="closes_at_in_day"),
         sa.Index("ix_branches_lat_lng", "lat", "lng"),
@@ -38,6 +39,9 @@ class Branch(db.Model):
     closes_at: Mapped[int] = mapped_column(default=0)
     frozen: Mapped[bool] = mapped_column(default=False)
     shelf_capacity: Mapped[int] = mapped_column(default=40)
+    # Packages on the shelf or on their way here: taken by a conditional update at order time
+    # (never above shelf_capacity), given back on claim, expiry or cancel.
+    reserved: Mapped[int] = mapped_column(default=0, server_default="0")
     kind: Mapped[BranchKind] = mapped_column(
         sa.Enum(
             BranchKind, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e]
@@ -45,6 +49,10 @@ class Branch(db.Model):
         default=BranchKind.STORE,
     )
     active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def free_capacity(self) -> int:
+        return max(0, self.shelf_capacity - self.reserved)
 
     @property
     def open_24_hours(self) -> bool:
