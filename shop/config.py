@@ -38,9 +38,25 @@ class Config:
         self.ITEMS_PER_PAGE = int(_env("ITEMS_PER_PAGE", "24"))
         self.CATEGORY_CACHE_SECONDS = int(_env("CATEGORY_CACHE_SECONDS", "60"))
         self.MAX_CONTENT_LENGTH = 1024 * 1024
+        # Checkout and payments. On the embedded default the shop talks to localstripe (a local
+        # fake Stripe, started by `make run`); real keys come from the environment.
+        self.ONLINE_PAYMENT_HOLD_MINUTES = int(_env("ONLINE_PAYMENT_HOLD_MINUTES", "30"))
+        self.PAY_CODE_HOURS = int(_env("PAY_CODE_HOURS", "48"))
+        self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
+        self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
+        self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+        # Where the Stripe API is: localstripe's address on the embedded default, unset for
+        # real Stripe. Its fake Stripe.js is served by localstripe at /js.stripe.com/v3/.
+        self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:8420")
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)
+
+    @property
+    def STRIPE_JS_URL(self) -> str:  # noqa: N802  (a setting, named like the others)
+        if self.STRIPE_API_BASE:
+            return self.STRIPE_API_BASE.rstrip("/") + "/js.stripe.com/v3/"
+        return "https://js.stripe.com/v3/"
 
     def check(self) -> None:
         """Refuse to start with settings that are unsafe outside development."""
@@ -54,6 +70,12 @@ class Config:
                     "print(secrets.token_hex(32))')) before starting CLiQQ Shop "
                     f"with SHOP_ENV={self.ENV}."
                 )
+
+        if not self.STRIPE_WEBHOOK_SECRET:
+            if self.ENV in ("development", "testing"):
+                self.STRIPE_WEBHOOK_SECRET = "whsec_localstripe_dev"  # noqa: S105
+            else:
+                raise ConfigError("STRIPE_WEBHOOK_SECRET is not set: set it with the Stripe keys.")
 
 
 def normalize_database_url(url: str) -> str:

@@ -3,5 +3,20 @@
 from shop.auth.models import User
 from shop.branches.models import Branch
 from shop.catalog.models import Category, Item
+from shop.checkout.models import Order, OrderLine
+from shop.fulfillment.models import Code, Package, PackageEvent, Shipment
+from shop.payments.models import StripeEvent
 
-__all__ = ["Branch", "Category", "Item", "User"]
+__all__ = [
+    "Branch",
+    "Category",
+    "Code",
+    "Item",
+    "Order",
+    "OrderLine",
+    "Package",
+    "PackageEvent",
+    "Shipment",
+    "StripeEvent",
+    "User",
+]

@@ -86,12 +86,21 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s3cret")
     monkeypatch.setenv("DATABASE_URL", "postgres://db.internal/shop")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
     config = Config()
     config.check()
     assert config.SECRET_KEY == "s3cret"
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://db.internal/shop"
     assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
     assert config.SESSION_COOKIE_SECURE is True
+
+
+def test_stripe_webhook_secret_is_required_outside_development(monkeypatch):
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        Config().check()
 
 
 def test_normalize_database_url():

@@ -1,0 +1,41 @@
+"""People's contact details as checkout and the API take them: Philippine mobile numbers."""
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+from shop.errors import InvalidInput
+
+
+class InvalidPhone(InvalidInput):
+    """Enter a Philippine mobile number, like 0917 123 4567."""
+
+
+def normalize_phone(text: str) -> str:
+    """A Philippine mobile number as typed (0917 123 4567, +63 917-123-4567, 639171234567),
+    returned in E.164 (+639171234567). Raises InvalidPhone."""
+    text = (text or "").strip()
+    if not text or len(text) > 32:
+        raise InvalidPhone(field="phone")
+    if text.startswith("63") and text.isdigit():
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, "PH")
+    except NumberParseException:
+        raise InvalidPhone(field="phone") from None
+    if (
+        number.country_code != 63
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number)
+        not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    ):
+        raise InvalidPhone(field="phone")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """+639171234567 shown the Philippine way: 0917 123 4567."""
+    try:
+        number = phonenumbers.parse(e164, "PH")
+    except NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)

@@ -1,0 +1,117 @@
+"""The ECMS: shipments, their packages, the codes it issues and every package movement."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.codes import CodeType
+from shop.extensions import db
+from shop.timeutil import UTCDateTime, utcnow
+
+
+def _enum(cls, length: int):
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class PaymentMode(enum.StrEnum):
+    PREPAID = "prepaid"  # paid before: the shopper claims with a CLAIM CODE
+    COD = "cod"  # cash on delivery: the shopper pays and claims with a REFERENCE code
+
+
+class PackageState(enum.StrEnum):
+    LABEL_ISSUED = "label_issued"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    IN_TRANSIT = "in_transit"
+    AT_BRANCH = "at_branch"
+    CLAIMED = "claimed"
+    UNCLAIMED = "unclaimed"
+    RETURN_DROPPED_OFF = "return_dropped_off"
+    RETURNING = "returning"
+    RETURNED_TO_MERCHANT = "returned_to_merchant"
+    CANCELLED = "cancelled"
+
+
+class Shipment(db.Model):
+    """What the ECMS knows of one order going to one branch: the recipient, how it is paid, and
+    its packages. The shop's own orders and (later) merchants' API shipments are both this."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        sa.CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
+        sa.UniqueConstraint("source", "reference", name="uq_shipments_source_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(40), default="shop")  # "shop" or a merchant
+    reference: Mapped[str] = mapped_column(sa.String(64))  # the source's order number
+    payment: Mapped[PaymentMode] = mapped_column(_enum(PaymentMode, 8))
+    amount_due: Mapped[int] = mapped_column(default=0)  # centavos to collect at the counter
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    recipient_name: Mapped[str] = mapped_column(sa.String(120))
+    recipient_phone: Mapped[str] = mapped_column(sa.String(20))
+    recipient_email: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    packages: Mapped[list["Package"]] = relationship(
+        back_populates="shipment", order_by="Package.id", lazy="selectin"
+    )
+    codes: Mapped[list["Code"]] = relationship(back_populates="shipment", lazy="selectin")
+
+
+class Package(db.Model):
+    __tablename__ = "packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id"), index=True)
+    tracking_number: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    state: Mapped[PackageState] = mapped_column(_enum(PackageState, 24), index=True)
+    frozen: Mapped[bool] = mapped_column(default=False)
+    weight_g: Mapped[int] = mapped_column(default=0)
+    volume_cm3: Mapped[int] = mapped_column(default=0)
+    contents: Mapped[str] = mapped_column(sa.Text, default="")  # "2 × Pork Siomai; 1 × ..."
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="packages")
+    events: Mapped[list["PackageEvent"]] = relationship(
+        back_populates="package", order_by="PackageEvent.id", lazy="selectin"
+    )
+
+
+class PackageEvent(db.Model):
+    """One movement of a package: who did what, where, when. Append-only."""
+
+    __tablename__ = "package_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[PackageState | None] = mapped_column(_enum(PackageState, 24), nullable=True)
+    to_state: Mapped[PackageState] = mapped_column(_enum(PackageState, 24))
+    actor: Mapped[str] = mapped_column(sa.String(120), default="system")
+    place: Mapped[str] = mapped_column(sa.String(120), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    package: Mapped[Package] = relationship(back_populates="events")
+
+
+class Code(db.Model):
+    """A PAY, CLAIM, PAY & CLAIM (REFERENCE) or RETURN code. Unique across every code ever
+    issued (a stricter rule than "among live codes", and the space of 10^12 allows it)."""
+
+    __tablename__ = "codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(14), unique=True)
+    kind: Mapped[CodeType] = mapped_column(_enum(CodeType, 12))
+    shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shipments.id"), index=True)
+    reference: Mapped[str] = mapped_column(sa.String(64), default="")  # order number
+    amount: Mapped[int] = mapped_column(default=0)  # PAY CODE: centavos to pay at the counter
+    live: Mapped[bool] = mapped_column(default=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    shipment: Mapped[Shipment | None] = relationship(back_populates="codes")

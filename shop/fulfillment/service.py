@@ -1,0 +1,204 @@
+"""The ECMS: the one place that issues tracking numbers and codes, creates shipments and their
+packages, and moves packages through their states. The shop's checkout, the counter screens
+and the merchant API all call these functions.
+
+Every function here only flushes: the caller's service call commits once, so a shipment, its
+packages, its codes and the order that asked for them are one transaction."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from shop import codes
+from shop.codes import CodeType
+from shop.errors import Conflict, NotFound
+from shop.extensions import db
+from shop.fulfillment.models import Code, Package, PackageEvent, PackageState, PaymentMode, Shipment
+from shop.fulfillment.packing import Package as PackedPackage
+
+S = PackageState
+
+# (state, action) -> next state: the whole package lifecycle of DESIGN.md.
+TRANSITIONS: dict[tuple[PackageState, str], PackageState] = {
+    (S.LABEL_ISSUED, "drop_off"): S.RECEIVED,
+    (S.LABEL_ISSUED, "cancel"): S.CANCELLED,
+    (S.RECEIVED, "accept"): S.ACCEPTED,
+    (S.RECEIVED, "reject"): S.REJECTED,
+    (S.ACCEPTED, "dispatch"): S.IN_TRANSIT,
+    (S.IN_TRANSIT, "arrive"): S.AT_BRANCH,
+    (S.AT_BRANCH, "claim"): S.CLAIMED,
+    (S.AT_BRANCH, "pickup_deadline_passed"): S.UNCLAIMED,
+    (S.UNCLAIMED, "pull_out"): S.RETURNING,
+    (S.CLAIMED, "return_drop_off"): S.RETURN_DROPPED_OFF,
+    (S.RETURN_DROPPED_OFF, "pull_out"): S.RETURNING,
+    (S.RETURNING, "return_to_merchant"): S.RETURNED_TO_MERCHANT,
+}
+MAX_CODE_ATTEMPTS = 8
+
+
+class InvalidTransition(Conflict):
+    """That can't be done to the package in its current state."""
+
+    code = "invalid_state"
+
+
+class PackageNotFound(NotFound):
+    """There is no package with that tracking number."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    phone: str
+    email: str
+
+
+def next_state(state: PackageState, action: str) -> PackageState:
+    """The state `action` leads to from `state`. Raises InvalidTransition."""
+    try:
+        return TRANSITIONS[(state, action)]
+    except KeyError:
+        raise InvalidTransition(
+            f"A package that is {state.value.replace('_', ' ')} can't be "
+            f"{action.replace('_', ' ')}."
+        ) from None
+
+
+def transition(package: Package, action: str, *, actor: str = "system", place: str = "") -> None:
+    """Move a package by `action`, recording who, where and when. Raises InvalidTransition
+    (and changes nothing). Flushes only."""
+    new = next_state(package.state, action)
+    db.session.add(
+        PackageEvent(package=package, action=action, from_state=package.state, to_state=new,
+                     actor=actor, place=place)
+    )
+    package.state = new
+    db.session.flush()
+
+
+def _unused(kind: CodeType, taken) -> str:
+    """A fresh random code of `kind` not yet in the database. The unique index is the final
+    guard: a concurrent transaction drawing the same code (odds of one in 10^11) fails its
+    commit, and the caller retries the whole operation."""
+    for _ in range(MAX_CODE_ATTEMPTS):
+        candidate = codes.generate(kind)
+        if db.session.scalar(sa.select(sa.literal(1)).where(taken == candidate)) is None:
+            return candidate
+    raise RuntimeError(f"no free {kind} code after {MAX_CODE_ATTEMPTS} draws")  # pragma: no cover
+
+
+def issue_code(
+    kind: CodeType,
+    *,
+    shipment: Shipment | None = None,
+    reference: str = "",
+    amount: int = 0,
+    expires_at: datetime | None = None,
+) -> Code:
+    """Issue a PAY, CLAIM, REFERENCE or RETURN code, unique among every code. Flushes only."""
+    if kind is CodeType.TRACKING:
+        raise ValueError("tracking numbers belong to packages: see create_shipment")
+    code = Code(
+        code=_unused(kind, Code.code),
+        kind=kind,
+        shipment=shipment,
+        reference=reference,
+        amount=amount,
+        expires_at=expires_at,
+    )
+    db.session.add(code)
+    db.session.flush()
+    return code
+
+
+def create_shipment(
+    *,
+    reference: str,
+    payment: PaymentMode,
+    branch_id: int,
+    recipient: Recipient,
+    parcels: Iterable[PackedPackage],
+    amount_due: int = 0,
+    source: str = "shop",
+    actor: str = "system",
+) -> Shipment:
+    """Request shipping labels: one package per parcel, each with its own tracking number and
+    state label_issued, and the shipment's code: a CLAIM CODE when prepaid, a PAY & CLAIM
+    (REFERENCE) code when cash on delivery. Flushes only."""
+    if payment is PaymentMode.PREPAID and amount_due:
+        raise ValueError("a prepaid shipment has nothing due at the counter")
+    shipment = Shipment(
+        source=source,
+        reference=reference,
+        payment=payment,
+        amount_due=amount_due,
+        branch_id=branch_id,
+        recipient_name=recipient.name,
+        recipient_phone=recipient.phone,
+        recipient_email=recipient.email,
+    )
+    db.session.add(shipment)
+    for parcel in parcels:
+        package = Package(
+            shipment=shipment,
+            tracking_number=_unused(CodeType.TRACKING, Package.tracking_number),
+            state=PackageState.LABEL_ISSUED,
+            frozen=parcel.frozen,
+            weight_g=parcel.weight_g,
+            volume_cm3=-(-parcel.volume_mm3 // 1000),
+            contents=describe(parcel),
+        )
+        db.session.add(package)
+        db.session.add(
+            PackageEvent(package=package, action="issue_label", from_state=None,
+                         to_state=PackageState.LABEL_ISSUED, actor=actor)
+        )
+        db.session.flush()  # the next draw must see this tracking number
+    kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
+    issue_code(kind, shipment=shipment, reference=reference, amount=amount_due)
+    return shipment
+
+
+def describe(parcel: PackedPackage) -> str:
+    """What is in a package, for its label: "2 × Pork Siomai; 1 × Ube Ice Cream"."""
+    counts: dict[str, int] = {}
+    for unit in parcel.units:
+        counts[unit.name] = counts.get(unit.name, 0) + 1
+    return "; ".join(f"{n} × {name}" for name, n in counts.items())
+
+
+def issue_pay_code(reference: str, amount: int, expires_at: datetime) -> Code:
+    """A PAY CODE for paying `amount` at any counter before `expires_at`. Flushes only."""
+    return issue_code(CodeType.PAY, reference=reference, amount=amount, expires_at=expires_at)
+
+
+def retire_code(code: str) -> None:
+    """A code that can no longer be used (its order expired or was cancelled). Flushes only."""
+    db.session.execute(
+        sa.update(Code).where(Code.code == code).values(live=False),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def shipment_code(shipment: Shipment) -> Code | None:
+    """The live CLAIM or REFERENCE code of a shipment."""
+    return next(
+        (c for c in shipment.codes if c.live and c.kind in (CodeType.CLAIM, CodeType.REFERENCE)),
+        None,
+    )
+
+
+def get_shipment(shipment_id: int) -> Shipment | None:
+    return db.session.get(Shipment, shipment_id)
+
+
+def get_package(tracking_number: str) -> Package:
+    """A package by its tracking number (spaces and dashes allowed). Raises PackageNotFound or
+    codes.InvalidCode."""
+    number = codes.parse(tracking_number, CodeType.TRACKING)
+    package = db.session.scalar(sa.select(Package).where(Package.tracking_number == number))
+    if package is None:
+        raise PackageNotFound()
+    return package
