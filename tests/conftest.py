@@ -135,7 +135,7 @@ CSRF_IN_PAGE = re.compile(
 )
 
 
-def csrf_token(client, path: str = "/cart") -> str:
+def csrf_token(client, path: str = "/login") -> str:
     """The CSRF token of the client's session, read from a page as a browser would."""
     html = client.get(path).get_data(as_text=True)
     match = CSRF_IN_PAGE.search(html)

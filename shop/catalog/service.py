@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import contains_eager
 
 from shop.catalog.models import LOW_STOCK, Category, Item
 from shop.errors import InvalidInput, NotFound
@@ -47,11 +46,49 @@ class CategoryInfo:
     slug: str
 
 
+CARD_COLUMNS = (
+    Item.id,
+    Item.slug,
+    Item.name,
+    Item.price,
+    Item.stock,
+    Item.image,
+    Item.frozen,
+    Item.virtual,
+    Item.length_mm,
+    Item.width_mm,
+    Item.height_mm,
+    Item.weight_g,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCard:
+    """An item as the catalog grid shows it (what `availability` needs, and no more)."""
+
+    id: int
+    slug: str
+    name: str
+    price: int
+    stock: int
+    image: str
+    frozen: bool
+    virtual: bool
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    weight_g: int
+
+    @property
+    def dimensions_mm(self) -> tuple[int, int, int]:
+        return (self.length_mm, self.width_mm, self.height_mm)
+
+
 @dataclass(frozen=True)
 class Listing:
     """One page of the catalog and what produced it."""
 
-    items: list[Item]
+    items: list[ItemCard]
     total: int
     page: int
     per_page: int
@@ -155,11 +192,11 @@ def list_items(
                 Item.name.ilike(pattern, escape="\\"), Item.description.ilike(pattern, escape="\\")
             )
         )
-    # One round trip: the total rides along on every row as a window count.
+    # One round trip: the total rides along on every row as a window count. Plain rows, not
+    # ORM objects: the grid is the busiest page of the shop, and it only reads these columns.
     statement = (
-        sa.select(Item, sa.func.count().over().label("total"))
+        sa.select(*CARD_COLUMNS, sa.func.count().over().label("total"))
         .join(Item.category)
-        .options(contains_eager(Item.category))
         .where(*conditions)
         .order_by(*SORTS[sort][1])
         .limit(per_page)
@@ -168,7 +205,7 @@ def list_items(
     rows = db.session.execute(statement).all()
     if not rows and page > 1:
         raise NotFound(f"There is no page {page:,} of these results.")
-    items = [row.Item for row in rows]
+    items = [ItemCard(*row[:-1]) for row in rows]
     total = rows[0].total if rows else 0
     return Listing(items, total, page, per_page, query, shortened, category, sort)
 
@@ -201,7 +238,7 @@ class Availability:
     notes: tuple[tuple[str, str], ...]  # (tone, text): tone is ok, warn, stop or info
 
 
-def availability(item: Item) -> Availability:
+def availability(item: Item | ItemCard) -> Availability:
     notes: list[tuple[str, str]] = []
     can_buy = item.stock > 0
     pickup = item.virtual or fits(item.dimensions_mm, item.weight_g)

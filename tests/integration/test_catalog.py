@@ -140,8 +140,18 @@ def test_home_query_count_for_a_logged_in_shopper(client, make, count_queries):
     assert len(queries) <= 4
 
 
-def test_csrf_token_is_in_every_page_for_htmx(client):
-    assert csrf_token(client, "/")
+def test_anonymous_home_page_sets_no_cookie(client, make):
+    """No session is started just to look: the page stays cacheable and cheap."""
+    make.item()
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers
+
+
+def test_every_form_that_posts_carries_a_csrf_token(client, make):
+    item = make.item()
+    html = text(client.get(f"/items/{item.slug}"))
+    assert html.count('method="post"') == html.count('name="csrf_token"') >= 1
+    assert csrf_token(client, f"/items/{item.slug}")
 
 
 def test_static_files_are_versioned_and_cached(client):
