@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+STRIPE_PORT ?= 8420
 export FLASK_APP := shop:create_app
 
 .PHONY: run test lint format bench lock install install-test browser clean
@@ -35,9 +36,11 @@ run: install
 	$(BIN)/flask shop seed
 	@echo ""
 	@echo "  CLiQQ Shop is starting at http://$(HOST):$(PORT)"
+	@echo "  (localstripe, the fake Stripe, at http://127.0.0.1:$(STRIPE_PORT); test card 4242 4242 4242 4242)"
 	@echo "  (Ctrl-C stops it)"
 	@echo ""
-	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \
+	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/honcho start -f Procfile
 
 test: install-test lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)

@@ -49,13 +49,21 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     from shop.admin.views import bp as admin_bp
     from shop.auth.views import bp as auth_bp
+    from shop.branches.views import bp as branches_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
+    from shop.fulfillment.views import bp as fulfillment_bp
+    from shop.payments.views import bp as payments_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cart_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(branches_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(fulfillment_bp)
 
     from shop.cli import shop_cli
 

@@ -47,3 +47,39 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {user.role.label} {user.email}.")
+
+
+@shop_cli.command("tick")
+def tick() -> None:
+    """Run every time-based transition once (safe to run from cron on several hosts)."""
+    from shop.checkout.service import expire_unpaid
+
+    expired = expire_unpaid()
+    click.echo(f"Expired {expired} unpaid order{'s' if expired != 1 else ''}.")
+
+
+@shop_cli.command("tick-loop")
+@click.option("--every", default=30, show_default=True, help="Seconds between ticks.")
+def tick_loop(every: int) -> None:
+    """Tick forever (what `make run` uses instead of cron)."""
+    import time
+
+    from shop.checkout.service import expire_unpaid
+    from shop.extensions import db
+
+    while True:
+        expired = expire_unpaid()
+        if expired:
+            click.echo(f"Expired {expired} unpaid order(s).")
+        db.session.remove()
+        time.sleep(every)
+
+
+@shop_cli.command("stripe-webhook")
+@click.argument("url")
+def stripe_webhook(url: str) -> None:
+    """Tell localstripe to send its webhooks to URL, signed with our webhook secret."""
+    from shop.payments.service import register_localstripe_webhook
+
+    register_localstripe_webhook(url)
+    click.echo(f"localstripe sends webhooks to {url}.")

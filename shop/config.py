@@ -45,9 +45,11 @@ class Config:
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
         self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
-        # Where the Stripe API is: localstripe's address on the embedded default, unset for
-        # real Stripe. Its fake Stripe.js is served by localstripe at /js.stripe.com/v3/.
-        self.STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:8420")
+        # Where the Stripe API is: localstripe's address on the embedded default; in production
+        # the real Stripe unless set. localstripe serves its fake Stripe.js at /js.stripe.com/v3/.
+        self.STRIPE_API_BASE = _env(
+            "STRIPE_API_BASE", None if env == "production" else "http://127.0.0.1:8420"
+        )
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)

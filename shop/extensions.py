@@ -27,3 +27,16 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def str_enum(enum_class, length: int):
+    """A column type for a StrEnum stored as its values (a VARCHAR with a length, no native enum
+    type: adding a value later needs no ALTER TYPE)."""
+    import sqlalchemy as sa
+
+    return sa.Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -12,9 +12,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from shop import codes
+from shop.contact import format_phone
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.money import format_peso
+from shop.timeutil import MANILA
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,12 @@ def init_app(app: Flask) -> None:
     app.url_defaults(_version_static_urls)
     app.jinja_env.filters["peso"] = format_peso
     app.jinja_env.globals.update(static_url=static_url, item_url=item_url)
+    app.jinja_env.filters.update(
+        code_group=codes.group,
+        barcode=lambda code, label=None: codes.barcode_svg(code, title=label),
+        manila=format_manila,
+        phone=format_phone,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.context_processor(_template_globals)
@@ -85,6 +94,12 @@ def static_url(filename: str) -> str:
 def item_url(slug: str) -> str:
     """url_for('catalog.item', slug=...), remembered (see static_url)."""
     return _cached_url(request.script_root, "catalog.item", "slug", slug)
+
+
+def format_manila(moment) -> str:
+    """A moment as the shopper reads it: "Wed 25 Nov, 3:05 PM" in Manila time."""
+    local = moment.astimezone(MANILA)
+    return local.strftime("%a %d %b, %I:%M %p").replace(" 0", " ")
 
 
 def healthz():

@@ -1,13 +1,50 @@
-"""The 7-Eleven branches: opening hours and counts. (The picker comes with checkout.)"""
+"""The 7-Eleven branches: opening hours, the picker's search (by text and nearest first), and
+the shelf capacity a pickup order reserves.
 
+Only active stores are ever offered for pickup; the distribution center is a branch row of kind
+`dc` and never shows in a search. Capacity is taken and given back with one conditional UPDATE
+each, inside the caller's transaction, so two orders can never both take the last slot."""
+
+import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from shop.branches.models import Branch, BranchKind
+from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.timeutil import MANILA, utcnow
+
+MAX_QUERY = 100
+MAX_WORDS = 10
+MAX_PACKAGES = 50
+MAX_LIMIT = 100
+EARTH_RADIUS_KM = 6371.0088
+CODE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,11})$")
+_DEGREES = r"[+-]?[0-9]{1,3}(?:\.[0-9]{1,12})?"
+NEAR = re.compile(rf"^\s*({_DEGREES})\s*,\s*({_DEGREES})\s*$", re.ASCII)
+MAX_NEAR = 64
+# Half-sizes, in degrees of latitude, of the boxes the nearest-first search tries: 2.2 km, then
+# ×4 each time, up to about 9,000 km; past the last one it takes the whole table.
+SEARCH_BOXES = tuple(0.02 * 4**k for k in range(7))
+
+
+class BranchNotFound(NotFound):
+    """We couldn't find that branch. Choose one from the list."""
+
+    code = "branch_not_found"
+
+
+class BranchUnavailable(Conflict):
+    """That branch can't take this order. Choose another branch."""
+
+    code = "branch_unavailable"
+
+
+# --- opening hours ------------------------------------------------------------------------------
 
 
 def is_open(branch: Branch, at: datetime | None = None) -> bool:
@@ -34,6 +71,9 @@ def _clock(minute: int) -> str:
     return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
 
 
+# --- counts -------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class BranchSummary:
     stores: int
@@ -47,3 +87,355 @@ def summary() -> BranchSummary:
         )
     ).one()
     return BranchSummary(stores=row[0], frozen=row[1])
+
+
+# --- the picker's rules (plain values, no database) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchChoice:
+    """A branch as the picker shows it: plain values, safe to keep after the session closes.
+    `selectable` is False, with a short `reason`, when this order can't be picked up there."""
+
+    code: str
+    name: str
+    address: str
+    city: str
+    province: str
+    lat: float
+    lng: float
+    distance_km: float | None
+    open_now: bool
+    hours: str
+    frozen: bool
+    free_capacity: int
+    selectable: bool
+    reason: str | None
+
+    @property
+    def distance_text(self) -> str | None:
+        """ "350 m away", "1.2 km away", "14 km away"; None when the distance is unknown."""
+        if self.distance_km is None:
+            return None
+        if self.distance_km < 1:
+            return f"{max(10, round(self.distance_km * 100) * 10)} m away"
+        if self.distance_km < 10:
+            return f"{self.distance_km:.1f} km away"
+        return f"{self.distance_km:,.0f} km away"
+
+    @property
+    def capacity_text(self) -> str:
+        if self.free_capacity <= 0:
+            return "Full"
+        return f"{self.free_capacity} slot{'s' if self.free_capacity != 1 else ''} free"
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """The great-circle distance between two points, in km."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def parse_near(text: str | None) -> tuple[float, float]:
+    """ "14.55,121.02" → (14.55, 121.02). Plain decimal degrees only (no exponents, NaN or
+    infinity), latitude within ±90 and longitude within ±180. Raises InvalidInput."""
+    problem = InvalidInput(
+        "A location must be latitude,longitude in degrees, like 14.5547,121.0244.", field="near"
+    )
+    if not isinstance(text, str) or len(text) > MAX_NEAR:
+        raise problem
+    match = NEAR.match(text)
+    if not match:
+        raise problem
+    lat, lng = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise problem
+    return lat, lng
+
+
+def parse_packages(raw: str | None, default: int = 1) -> int:
+    """How many packages the order makes: 1 to MAX_PACKAGES, digits only. Raises InvalidInput."""
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 2 or not 1 <= int(raw) <= MAX_PACKAGES:
+        raise InvalidInput(
+            f"The number of packages must be a whole number from 1 to {MAX_PACKAGES}.",
+            field="packages",
+        )
+    return int(raw)
+
+
+def parse_flag(raw: str | None, name: str = "frozen") -> bool:
+    """A yes/no query parameter: 1/true/on/yes or 0/false/off/no (empty is no)."""
+    value = (raw or "").strip().lower()
+    if value in ("", "0", "false", "off", "no"):
+        return False
+    if value in ("1", "true", "on", "yes"):
+        return True
+    raise InvalidInput(f"“{name}” must be 1 or 0.", field=name)
+
+
+def clean_query(text: str | None) -> tuple[str, bool]:
+    """A search as typed, made safe: control characters dropped, spaces collapsed, at most
+    MAX_QUERY characters. Returns (query, was_shortened)."""
+    text = "".join(ch for ch in (text or "") if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    text = " ".join(text.split())
+    return text[:MAX_QUERY].strip(), len(text) > MAX_QUERY
+
+
+def valid_code(code: str | None) -> bool:
+    """Could this be a branch code at all (short, letters, digits and hyphens)?"""
+    return isinstance(code, str) and bool(CODE.match(code))
+
+
+def unavailable(
+    branch: Branch, *, frozen_required: bool = False, packages: int = 1
+) -> tuple[str, str] | None:
+    """Why this order can't be picked up at `branch`: (short reason for the picker, sentence
+    for an error), or None when it can. Inactive first, then frozen, then capacity."""
+    name = branch.name
+    if not branch.active or branch.kind != BranchKind.STORE:
+        return (
+            "Not taking pickups",
+            f"{name} isn't taking pickups. Choose another branch.",
+        )
+    if frozen_required and not branch.frozen:
+        return (
+            "Doesn't keep frozen items",
+            f"{name} doesn't keep frozen items. Choose a frozen-ready branch.",
+        )
+    free = branch.free_capacity
+    if free <= 0:
+        return ("Full right now", f"{name} is full right now. Choose another branch.")
+    if free < packages:
+        return (
+            f"Room for only {free} of your {packages} packages",
+            f"{name} has room for only {free} more package{'s' if free != 1 else ''} right "
+            f"now, and your order needs {packages}. Choose another branch.",
+        )
+    return None
+
+
+def to_choice(
+    branch: Branch,
+    *,
+    distance_km: float | None = None,
+    frozen_required: bool = False,
+    packages: int = 1,
+    at: datetime | None = None,
+) -> BranchChoice:
+    why = unavailable(branch, frozen_required=frozen_required, packages=packages)
+    return BranchChoice(
+        code=branch.code,
+        name=branch.name,
+        address=branch.address,
+        city=branch.city,
+        province=branch.province,
+        lat=branch.lat,
+        lng=branch.lng,
+        distance_km=distance_km,
+        open_now=is_open(branch, at),
+        hours=format_hours(branch),
+        frozen=branch.frozen,
+        free_capacity=branch.free_capacity,
+        selectable=why is None,
+        reason=why[0] if why else None,
+    )
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_conditions(query: str) -> list:
+    """Every word must appear in the name, city, province, code or address."""
+    conditions = []
+    for word in query.split()[:MAX_WORDS]:
+        pattern = f"%{_like_escape(word)}%"
+        columns = (Branch.name, Branch.city, Branch.province, Branch.code, Branch.address)
+        conditions.append(sa.or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    return conditions
+
+
+def _box(lat: float, lng: float, half: float, coslat: float) -> list:
+    """lat/lng BETWEEN ...: a box the btree index ix_branches_lat_lng can answer. It ignores
+    the antimeridian (the Philippines is nowhere near it)."""
+    half_lng = half / coslat
+    return [
+        Branch.lat.between(lat - half, lat + half),
+        Branch.lng.between(lng - half_lng, lng + half_lng),
+    ]
+
+
+def search(
+    q: str = "",
+    near: tuple[float, float] | None = None,
+    frozen_required: bool = False,
+    packages: int = 1,
+    limit: int = 20,
+    at: datetime | None = None,
+) -> list[BranchChoice]:
+    """Active stores (never the distribution center) for the picker, at most `limit`.
+
+    Every word of `q` must appear in the name, city, province, code or address (any case; LIKE
+    wildcards are plain text). Without `near`: by city, then name, in one query. With `near`
+    (lat, lng): nearest first with `distance_km`, in two queries whatever the number of
+    branches, and never a scan of every row in Python:
+
+    1. one statement counts, for boxes of growing size around `near` (SEARCH_BOXES), the
+       matching stores in each, each count stopping at the number it needs (LIMIT);
+    2. the smallest box holding enough of them, grown by √2 (so it holds every store at least
+       as near as those), is read ordered by an equirectangular distance computed in SQL, with
+       LIMIT; if no box holds enough, the whole table is read that way.
+
+    The few rows read (`limit` + 20, a margin for the approximation) are then ordered by their
+    exact great-circle distance: exact across the Philippines; from the far side of the world
+    (or across the antimeridian) only about right. Branches this
+    order can't use (full, not frozen-ready when `frozen_required`) are listed, not selectable,
+    with the reason. Raises InvalidInput for a `packages` or `limit` out of range."""
+    if not 1 <= packages <= MAX_PACKAGES:
+        raise InvalidInput(f"The number of packages must be from 1 to {MAX_PACKAGES}.")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"Show from 1 to {MAX_LIMIT} branches.")
+    query, _ = clean_query(q)
+    conditions = [
+        Branch.active.is_(True),
+        Branch.kind == BranchKind.STORE,
+        *_text_conditions(query),
+    ]
+    at = at or utcnow()
+    settings = {"frozen_required": frozen_required, "packages": packages, "at": at}
+
+    if near is None:
+        rows = db.session.scalars(
+            sa.select(Branch)
+            .where(*conditions)
+            .order_by(Branch.city, Branch.name, Branch.code)
+            .limit(limit)
+        )
+        return [to_choice(branch, **settings) for branch in rows]
+
+    lat, lng = near
+    # Read a few more than asked: the SQL order is an approximation, the final one is exact.
+    wanted = limit + 20
+    coslat = max(math.cos(math.radians(lat)), 1e-6)
+
+    def at_most_wanted(half: float):
+        inside = sa.select(Branch.id).where(*conditions, *_box(lat, lng, half, coslat))
+        return (
+            sa.select(sa.func.count())
+            .select_from(inside.limit(wanted).subquery())
+            .scalar_subquery()
+        )
+
+    counts = db.session.execute(sa.select(*map(at_most_wanted, SEARCH_BOXES))).one()
+    half = next((h for h, n in zip(SEARCH_BOXES, counts, strict=True) if n >= wanted), None)
+    box = _box(lat, lng, half * math.sqrt(2), coslat) if half is not None else []
+    dlat, dlng = Branch.lat - lat, (Branch.lng - lng) * coslat
+    rows = db.session.scalars(
+        sa.select(Branch)
+        .where(*conditions, *box)
+        .order_by(dlat * dlat + dlng * dlng, Branch.id)
+        .limit(wanted)
+    )
+    measured = sorted(
+        ((haversine_km(lat, lng, b.lat, b.lng), b.code, b) for b in rows),
+        key=lambda row: row[:2],
+    )
+    return [
+        to_choice(branch, distance_km=distance, **settings)
+        for distance, _, branch in measured[:limit]
+    ]
+
+
+def get_branch(code: str) -> Branch:
+    """The active store with this code. Raises BranchNotFound (also for the distribution
+    center, an inactive store, or something that can't be a code)."""
+    if not valid_code(code):
+        raise BranchNotFound()
+    branch = db.session.scalar(
+        sa.select(Branch).where(
+            Branch.code == code, Branch.active.is_(True), Branch.kind == BranchKind.STORE
+        )
+    )
+    if branch is None:
+        raise BranchNotFound()
+    return branch
+
+
+# --- capacity -----------------------------------------------------------------------------------
+
+
+def reserve(code: str, packages: int, frozen_required: bool = False) -> Branch:
+    """Take `packages` slots of the branch's shelf for an order, and return the branch (its
+    `reserved` read back after the update).
+
+    One conditional UPDATE (`reserved = reserved + n WHERE ... AND reserved + n <=
+    shelf_capacity`): the database decides, so concurrent orders (many workers, PostgreSQL)
+    can never take more than the shelf holds. Runs in the caller's transaction and never
+    commits: checkout places the order and this reservation in one transaction, and a rollback
+    gives the slots back.
+
+    Raises InvalidInput for a bad `packages`, BranchNotFound for an unknown code or the
+    distribution center, BranchUnavailable (with the reason) when the branch is inactive, not
+    frozen-ready for a frozen order, or hasn't room."""
+    if not isinstance(packages, int) or not 1 <= packages <= MAX_PACKAGES:
+        raise InvalidInput(f"The number of packages must be from 1 to {MAX_PACKAGES}.")
+    if not valid_code(code):
+        raise BranchNotFound()
+    conditions = [
+        Branch.code == code,
+        Branch.active.is_(True),
+        Branch.kind == BranchKind.STORE,
+        Branch.reserved + packages <= Branch.shelf_capacity,
+    ]
+    if frozen_required:
+        conditions.append(Branch.frozen.is_(True))
+    result = db.session.execute(
+        sa.update(Branch)
+        .where(*conditions)
+        .values(reserved=Branch.reserved + packages)
+        .execution_options(synchronize_session=False)
+    )
+    branch = db.session.scalar(
+        sa.select(Branch).where(Branch.code == code).execution_options(populate_existing=True)
+    )
+    if result.rowcount == 1:
+        return branch
+    if branch is None or branch.kind != BranchKind.STORE:
+        raise BranchNotFound()
+    why = unavailable(branch, frozen_required=frozen_required, packages=packages)
+    # The row changed between the UPDATE and this read (a slot was just given back): the order
+    # still didn't get one, so say the branch was full.
+    raise BranchUnavailable(why[1] if why else f"{branch.name} was full. Please try again.")
+
+
+def release(branch_id: int, packages: int) -> None:
+    """Give back `packages` slots of the branch's shelf (a package claimed, expired or
+    cancelled). One conditional UPDATE that never takes `reserved` below 0. Runs in the
+    caller's transaction and never commits. Raises InvalidInput for a bad `packages`,
+    BranchNotFound for an unknown branch id."""
+    if not isinstance(packages, int) or not 1 <= packages <= 10_000:
+        raise InvalidInput("The number of packages to give back must be at least 1.")
+    result = db.session.execute(
+        sa.update(Branch)
+        .where(Branch.id == branch_id)
+        .values(
+            reserved=sa.case(
+                (Branch.reserved >= packages, Branch.reserved - packages), else_=sa.literal(0)
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BranchNotFound()
+
+
+def get_branch_by_id(branch_id: int) -> Branch | None:
+    """A branch by id, whatever its state (an order's branch may have closed since)."""
+    return db.session.get(Branch, branch_id)

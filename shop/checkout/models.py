@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.extensions import db
+from shop.extensions import db, str_enum
 from shop.money import Money
 from shop.timeutil import UTCDateTime, utcnow
 
@@ -43,10 +43,6 @@ class OrderStatus(enum.StrEnum):
         }[self]
 
 
-def _enum(cls, length: int):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
@@ -62,8 +58,8 @@ class Order(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     phone: Mapped[str] = mapped_column(sa.String(20))  # E.164: +639171234567
     email: Mapped[str] = mapped_column(sa.String(254))
-    payment_method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod, 8))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, 20))
+    payment_method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, 8))
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 20))
     branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     packages: Mapped[int] = mapped_column(default=0)  # how many were reserved at the branch
     subtotal: Mapped[int] = mapped_column()  # centavos

@@ -7,12 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.codes import CodeType
-from shop.extensions import db
+from shop.extensions import db, str_enum
 from shop.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls, length: int):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class PaymentMode(enum.StrEnum):
@@ -48,7 +44,7 @@ class Shipment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(sa.String(40), default="shop")  # "shop" or a merchant
     reference: Mapped[str] = mapped_column(sa.String(64))  # the source's order number
-    payment: Mapped[PaymentMode] = mapped_column(_enum(PaymentMode, 8))
+    payment: Mapped[PaymentMode] = mapped_column(str_enum(PaymentMode, 8))
     amount_due: Mapped[int] = mapped_column(default=0)  # centavos to collect at the counter
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     recipient_name: Mapped[str] = mapped_column(sa.String(120))
@@ -68,7 +64,7 @@ class Package(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id"), index=True)
     tracking_number: Mapped[str] = mapped_column(sa.String(12), unique=True)
-    state: Mapped[PackageState] = mapped_column(_enum(PackageState, 24), index=True)
+    state: Mapped[PackageState] = mapped_column(str_enum(PackageState, 24), index=True)
     frozen: Mapped[bool] = mapped_column(default=False)
     weight_g: Mapped[int] = mapped_column(default=0)
     volume_cm3: Mapped[int] = mapped_column(default=0)
@@ -89,8 +85,10 @@ class PackageEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(32))
-    from_state: Mapped[PackageState | None] = mapped_column(_enum(PackageState, 24), nullable=True)
-    to_state: Mapped[PackageState] = mapped_column(_enum(PackageState, 24))
+    from_state: Mapped[PackageState | None] = mapped_column(
+        str_enum(PackageState, 24), nullable=True
+    )
+    to_state: Mapped[PackageState] = mapped_column(str_enum(PackageState, 24))
     actor: Mapped[str] = mapped_column(sa.String(120), default="system")
     place: Mapped[str] = mapped_column(sa.String(120), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -106,7 +104,7 @@ class Code(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(14), unique=True)
-    kind: Mapped[CodeType] = mapped_column(_enum(CodeType, 12))
+    kind: Mapped[CodeType] = mapped_column(str_enum(CodeType, 12))
     shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shipments.id"), index=True)
     reference: Mapped[str] = mapped_column(sa.String(64), default="")  # order number
     amount: Mapped[int] = mapped_column(default=0)  # PAY CODE: centavos to pay at the counter

@@ -71,8 +71,14 @@ def transition(package: Package, action: str, *, actor: str = "system", place: s
     (and changes nothing). Flushes only."""
     new = next_state(package.state, action)
     db.session.add(
-        PackageEvent(package=package, action=action, from_state=package.state, to_state=new,
-                     actor=actor, place=place)
+        PackageEvent(
+            package=package,
+            action=action,
+            from_state=package.state,
+            to_state=new,
+            actor=actor,
+            place=place,
+        )
     )
     package.state = new
     db.session.flush()
@@ -152,8 +158,13 @@ def create_shipment(
         )
         db.session.add(package)
         db.session.add(
-            PackageEvent(package=package, action="issue_label", from_state=None,
-                         to_state=PackageState.LABEL_ISSUED, actor=actor)
+            PackageEvent(
+                package=package,
+                action="issue_label",
+                from_state=None,
+                to_state=PackageState.LABEL_ISSUED,
+                actor=actor,
+            )
         )
         db.session.flush()  # the next draw must see this tracking number
     kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
@@ -202,3 +213,40 @@ def get_package(tracking_number: str) -> Package:
     if package is None:
         raise PackageNotFound()
     return package
+
+
+STATE_TEXT = {
+    S.LABEL_ISSUED: "Label issued: being prepared by the seller",
+    S.RECEIVED: "Received at the distribution center",
+    S.ACCEPTED: "Checked and accepted at the distribution center",
+    S.REJECTED: "Rejected at inspection",
+    S.IN_TRANSIT: "On its way to the branch",
+    S.AT_BRANCH: "Ready for pickup at the branch",
+    S.CLAIMED: "Picked up",
+    S.UNCLAIMED: "Not picked up in time",
+    S.RETURN_DROPPED_OFF: "Return dropped off",
+    S.RETURNING: "On its way back to the seller",
+    S.RETURNED_TO_MERCHANT: "Returned to the seller",
+    S.CANCELLED: "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Tracking:
+    tracking_number: str
+    state_text: str
+    branch_name: str
+    timeline: list[tuple[datetime, str]]
+
+
+def tracking(package: Package) -> Tracking:
+    """What public tracking shows: state, destination branch and timeline; no personal data."""
+    from shop.branches.models import Branch
+
+    branch = db.session.get(Branch, package.shipment.branch_id)
+    return Tracking(
+        tracking_number=package.tracking_number,
+        state_text=STATE_TEXT[package.state],
+        branch_name=branch.name if branch else "",
+        timeline=[(event.at, STATE_TEXT[event.to_state]) for event in reversed(package.events)],
+    )

@@ -1,0 +1,475 @@
+"""Checkout: quote a cart, place an order in one transaction, confirm online payments, and let
+unpaid orders expire.
+
+Rules decided here (see docs/decisions.md):
+- shipping is SHIPPING_FEE_PER_PACKAGE per package to the branch; digital items ship free;
+- cash on delivery is at most COD_CAP per order, like the counter channels it runs on;
+- code payment is only for carts of digital items only; a cart mixing digital and physical
+  items pays online or at the store, and its digital items need no package;
+- the COD amount due is written on the order (and its shipment) once, at order time.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from shop.branches import service as branches
+from shop.cart import service as cart_service
+from shop.catalog.models import Item
+from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
+from shop.contact import normalize_phone
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.extensions import db
+from shop.fulfillment import service as ecms
+from shop.fulfillment.models import PaymentMode
+from shop.fulfillment.packing import Packing, pack, units_for
+from shop.money import Money
+from shop.timeutil import utcnow
+
+SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
+COD_CAP = Money.pesos(50_000)
+CODE_PAYMENT_CAP = Money.pesos(50_000)
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud safely
+
+
+class EmptyCart(InvalidInput):
+    """Your cart is empty. Add something before checking out."""
+
+
+class CartChanged(Conflict):
+    """Your cart changed since you last looked. Please review it and try again."""
+
+
+class NotEligible(Conflict):
+    """Some items can't be picked up at a store."""
+
+
+class PaymentNotAllowed(InvalidInput):
+    """Choose how you'd like to pay."""
+
+
+class OrderNotFound(NotFound):
+    """We couldn't find that order."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the cart costs and how it travels, computed on the server from fresh prices."""
+
+    cart: cart_service.Cart
+    packing: Packing
+    subtotal: Money
+    shipping_fee: Money
+    total: Money
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def packages(self) -> int:
+        return self.packing.count
+
+    @property
+    def physical(self) -> bool:
+        return any(not line.item.virtual for line in self.cart.lines)
+
+    @property
+    def frozen(self) -> bool:
+        return any(line.item.frozen and not line.item.virtual for line in self.cart.lines)
+
+    @property
+    def problems(self) -> list[str]:
+        """Why this cart can't be checked out for store pickup (empty when it can)."""
+        names = sorted({unit.name for unit in self.packing.too_large})
+        return [
+            f"{name} is too large or too heavy for a store package (30 × 30 × 30 cm, 10 kg). "
+            "Remove it to check out."
+            for name in names
+        ]
+
+    def methods(self) -> dict[PaymentMethod, str | None]:
+        """Each payment method, and why it isn't available (None when it is)."""
+        return {
+            PaymentMethod.ONLINE: None,
+            PaymentMethod.COD: (
+                "Only for orders with a package to pick up."
+                if not self.physical
+                else f"Cash on pickup is for orders up to {COD_CAP}."
+                if self.total > COD_CAP
+                else None
+            ),
+            PaymentMethod.CODE: (
+                "Only for digital items (load, vouchers)."
+                if self.physical
+                else f"Code payment is for orders up to {CODE_PAYMENT_CAP}."
+                if self.total > CODE_PAYMENT_CAP
+                else None
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str
+    email: str
+
+
+def quote(contents) -> tuple[Quote, dict]:
+    """The quote for a cart, and the cart contents corrected for stock (see cart.load_cart)."""
+    cart, kept = cart_service.load_cart(contents)
+    packing = pack(units_for((line.item, line.quantity) for line in cart.lines))
+    subtotal = cart.subtotal
+    shipping = SHIPPING_FEE_PER_PACKAGE * packing.count
+    return Quote(cart, packing, subtotal, shipping, subtotal + shipping, cart.notices), kept
+
+
+def check_contact(name: str, phone: str, email: str) -> Contact:
+    """Contact details made canonical. Raises InvalidInput naming the field."""
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 120:
+        raise InvalidInput("Enter the name of the person picking up the order.", field="name")
+    email = (email or "").strip().lower()
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidInput("Enter an email address like juan@example.com.", field="email") from None
+    return Contact(name=name, phone=normalize_phone(phone), email=email)
+
+
+def hold_period() -> timedelta:
+    return timedelta(minutes=current_app.config["ONLINE_PAYMENT_HOLD_MINUTES"])
+
+
+def pay_code_period() -> timedelta:
+    return timedelta(hours=current_app.config["PAY_CODE_HOURS"])
+
+
+def place_order(
+    contents,
+    *,
+    idempotency_key: str,
+    contact: Contact,
+    method: PaymentMethod,
+    branch_code: str | None,
+    expected_total: int | None,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Place an order for the cart, in one transaction: stock reserved by conditional updates
+    (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved, the
+    order, its lines, and for cash on delivery the shipment with its tracking numbers and
+    PAY & CLAIM code, or for code payment its PAY CODE.
+
+    The same idempotency key always gives the same order: a double-click or a replayed POST
+    places one order. Raises EmptyCart, CartChanged, NotEligible, PaymentNotAllowed,
+    cart.OutOfStock, branches.BranchNotFound / BranchUnavailable, InvalidInput.
+    """
+    now = now or utcnow()
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise InvalidInput("This checkout form is out of date. Reload the page.")
+    existing = _by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing
+
+    offer, _ = quote(contents)
+    if not offer.cart:
+        raise EmptyCart()
+    if offer.notices:
+        raise CartChanged(" ".join(offer.notices))
+    if expected_total is not None and expected_total != offer.total.centavos:
+        raise CartChanged("Prices or your cart changed. Please check the new total and confirm.")
+    if offer.problems:
+        raise NotEligible(" ".join(offer.problems))
+    reason = offer.methods().get(method, "Choose how you'd like to pay.")
+    if reason:
+        raise PaymentNotAllowed(reason, field="payment")
+    if offer.packages and not branch_code:
+        raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
+
+    try:
+        order = _write_order(offer, idempotency_key, contact, method, branch_code, user_id, now)
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Another request with the same key committed first (a double-click): that order is
+        # this order. Any other clash (a code drawn twice at once) is a failed attempt.
+        db.session.rollback()
+        existing = _by_idempotency_key(idempotency_key)
+        if existing is not None:
+            return existing
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    return order
+
+
+def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Order:
+    for line in sorted(offer.cart.lines, key=lambda line: line.item.id):
+        _take_stock(line.item, line.quantity)
+    branch = None
+    if offer.packages:
+        branch = branches.reserve(branch_code, offer.packages, frozen_required=offer.frozen)
+    total = offer.total.centavos
+    order = Order(
+        number=_new_order_number(),
+        idempotency_key=key,
+        user_id=user_id,
+        name=contact.name,
+        phone=contact.phone,
+        email=contact.email,
+        payment_method=method,
+        status=OrderStatus.AWAITING_PAYMENT,
+        branch_id=branch.id if branch else None,
+        packages=offer.packages,
+        subtotal=offer.subtotal.centavos,
+        shipping_fee=offer.shipping_fee.centavos,
+        total=total,
+        amount_due=total if method is PaymentMethod.COD else 0,
+        created_at=now,
+    )
+    order.lines = [
+        OrderLine(
+            item_id=line.item.id,
+            name=line.item.name,
+            unit_price=line.item.price,
+            quantity=line.quantity,
+            virtual=line.item.virtual,
+            frozen=line.item.frozen,
+        )
+        for line in offer.cart.lines
+    ]
+    db.session.add(order)
+    if method is PaymentMethod.COD:
+        shipment = ecms.create_shipment(
+            reference=order.number,
+            payment=PaymentMode.COD,
+            amount_due=total,
+            branch_id=branch.id,
+            recipient=ecms.Recipient(contact.name, contact.phone, contact.email),
+            parcels=offer.packing.packages,
+        )
+        order.shipment_id = shipment.id
+        order.status = OrderStatus.CONFIRMED
+    elif method is PaymentMethod.CODE:
+        deadline = now + pay_code_period()
+        order.pay_code = ecms.issue_pay_code(order.number, total, deadline).code
+        order.hold_until = deadline
+    else:
+        order.hold_until = now + hold_period()
+    db.session.flush()
+    return order
+
+
+def _take_stock(item: Item, quantity: int) -> None:
+    """Reserve stock with one conditional update: it succeeds only while enough is left, so
+    two checkouts can never both take the last unit, however many workers run."""
+    result = db.session.execute(
+        sa.update(Item)
+        .where(Item.id == item.id, Item.active.is_(True), Item.stock >= quantity)
+        .values(stock=Item.stock - quantity),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        raise cart_service.OutOfStock(
+            f"{item.name} just sold out, or not enough is left for your quantity. "
+            "Please review your cart."
+        )
+
+
+def _give_back_stock(order: Order) -> None:
+    for line in sorted(order.lines, key=lambda line: line.item_id):
+        db.session.execute(
+            sa.update(Item).where(Item.id == line.item_id).values(stock=Item.stock + line.quantity),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _new_order_number() -> str:
+    for _ in range(8):
+        raw = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+        number = f"CQ-{raw[:4]}-{raw[4:]}"
+        if db.session.scalar(sa.select(Order.id).where(Order.number == number)) is None:
+            return number
+    raise RuntimeError("no free order number")  # pragma: no cover
+
+
+def _by_idempotency_key(key: str) -> Order | None:
+    return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))
+
+
+def get_order(number: str) -> Order:
+    """The order with this number. Raises OrderNotFound."""
+    number = (number or "").strip().upper()
+    if not (len(number) == 12 and number.startswith("CQ-")):
+        raise OrderNotFound()
+    order = db.session.scalar(sa.select(Order).where(Order.number == number))
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def confirm_online_payment(order_number: str, payment_intent: str, amount: int) -> Order | None:
+    """The card payment of an online order succeeded: mark it paid and ask the ECMS for its
+    labels (tracking numbers, CLAIM CODE), once, however often this is called for it.
+    Returns the order, or None when the payment can't be applied (unknown order, wrong amount,
+    or an order that expired first: the caller refunds). Commits."""
+    try:
+        order = db.session.scalar(
+            sa.select(Order).where(Order.number == order_number).with_for_update()
+        )
+        if order is None or order.payment_method is not PaymentMethod.ONLINE:
+            return None
+        if order.status is OrderStatus.CONFIRMED and order.stripe_payment_intent == payment_intent:
+            return order  # already done: a replayed event or the browser and the webhook both
+        if order.status is not OrderStatus.AWAITING_PAYMENT or amount != order.total:
+            return None
+        changed = db.session.execute(
+            sa.update(Order)
+            .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
+            .values(
+                status=OrderStatus.CONFIRMED,
+                paid_at=utcnow(),
+                hold_until=None,
+                stripe_payment_intent=payment_intent,
+            ),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        if changed != 1:  # a tick expired it meanwhile
+            db.session.rollback()
+            return None
+        db.session.refresh(order)
+        if order.packages:
+            items = {
+                item.id: item
+                for item in db.session.scalars(
+                    sa.select(Item).where(Item.id.in_([line.item_id for line in order.lines]))
+                )
+            }
+            packing = pack(units_for((items[line.item_id], line.quantity) for line in order.lines))
+            shipment = ecms.create_shipment(
+                reference=order.number,
+                payment=PaymentMode.PREPAID,
+                branch_id=order.branch_id,
+                recipient=ecms.Recipient(order.name, order.phone, order.email),
+                parcels=packing.packages,
+            )
+            order.shipment_id = shipment.id
+        db.session.commit()
+        return order
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def attach_setup_intent(order_id: int, setup_intent: str) -> None:
+    db.session.execute(
+        sa.update(Order).where(Order.id == order_id).values(stripe_setup_intent=setup_intent)
+    )
+    db.session.commit()
+
+
+def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:
+    """Expire online orders unpaid past their hold and code-payment orders past their PAY CODE
+    deadline: stock and the branch's shelf come back, the PAY CODE is retired. Safe when
+    several ticks run at once: each order changes state by a conditional update, and only the
+    tick whose update changed the row gives anything back. Returns how many expired."""
+    now = now or utcnow()
+    expired = 0
+    query = (
+        sa.select(Order.id)
+        .where(Order.status == OrderStatus.AWAITING_PAYMENT, Order.hold_until < now)
+        .order_by(Order.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    try:
+        for order_id in db.session.scalars(query).all():
+            changed = db.session.execute(
+                sa.update(Order)
+                .where(Order.id == order_id, Order.status == OrderStatus.AWAITING_PAYMENT)
+                .values(status=OrderStatus.EXPIRED, closed_at=now),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            if changed != 1:
+                continue
+            order = db.session.get(Order, order_id)
+            _give_back_stock(order)
+            if order.branch_id and order.packages:
+                branches.release(order.branch_id, order.packages)
+            if order.pay_code:
+                ecms.retire_code(order.pay_code)
+            expired += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return expired
+
+
+# --- Who may see an order, and what its page shows -------------------------------------------
+
+
+def _link_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-link")
+
+
+def order_key(number: str) -> str:
+    """The secret part of an order's shareable link (/orders/<number>?key=...)."""
+    return _link_signer().dumps(number)
+
+
+def can_view(order: Order, *, user_id: int | None, session_orders, key: str | None) -> bool:
+    """The owner, the browser session that placed it, or whoever holds its signed link."""
+    if user_id is not None and order.user_id == user_id:
+        return True
+    if isinstance(session_orders, list) and order.number in session_orders:
+        return True
+    if key:
+        try:
+            return _link_signer().loads(key) == order.number
+        except BadSignature:
+            return False
+    return False
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """Everything the shopper's order page shows, gathered from checkout, the ECMS and the
+    branches."""
+
+    order: Order
+    branch: object | None
+    branch_hours: str
+    branch_open: bool
+    code: str | None
+    code_label: str | None
+    packages: list
+    deadline: datetime | None
+
+
+def order_page(order: Order) -> OrderPage:
+    from shop.codes import CodeType
+
+    branch = branches.get_branch_by_id(order.branch_id) if order.branch_id else None
+    shipment = ecms.get_shipment(order.shipment_id) if order.shipment_id else None
+    code = code_label = None
+    if order.pay_code and order.status is OrderStatus.AWAITING_PAYMENT:
+        code, code_label = order.pay_code, CodeType.PAY.label
+    elif shipment is not None:
+        issued = ecms.shipment_code(shipment)
+        if issued is not None:
+            code, code_label = issued.code, issued.kind.label
+    return OrderPage(
+        order=order,
+        branch=branch,
+        branch_hours=branches.format_hours(branch) if branch else "",
+        branch_open=branches.is_open(branch) if branch else False,
+        code=code,
+        code_label=code_label,
+        packages=list(shipment.packages) if shipment else [],
+        deadline=order.hold_until if order.status is OrderStatus.AWAITING_PAYMENT else None,
+    )

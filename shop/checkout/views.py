@@ -1,0 +1,107 @@
+"""The checkout page and the shopper's order page."""
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from shop.branches.views import picker_context
+from shop.checkout import service
+from shop.checkout.forms import CheckoutForm
+from shop.checkout.models import PaymentMethod
+from shop.errors import DomainError
+
+bp = Blueprint("checkout", __name__)
+
+REMEMBERED_ORDERS = 20
+
+
+def _picker(offer, data) -> dict:
+    """The branch picker's state: the shopper's own search (without JS) or a first list."""
+    state = {
+        "frozen_required": offer.frozen,
+        "packages": max(1, offer.packages),
+        "selected": data.get("branch_code") or None,
+        "limit": 8,
+    }
+    try:
+        return picker_context(q=data.get("branch_q"), near=data.get("branch_near"), **state)
+    except DomainError as exc:
+        return picker_context(error=exc.message, **state)
+
+
+def _render(form, offer, status=200, error=None):
+    picker = _picker(offer, request.form if request.method == "POST" else request.args)
+    return render_template(
+        "checkout/checkout.html",
+        form=form,
+        offer=offer,
+        methods=offer.methods(),
+        picker=picker,
+        error=error,
+        fee=service.SHIPPING_FEE_PER_PACKAGE,
+        cod_cap=service.COD_CAP,
+    ), status
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    offer, kept = service.quote(session.get("cart"))
+    if request.method == "GET" and kept != session.get("cart", {}):
+        session["cart"] = kept  # (on POST, place_order must see what changed to say so)
+    form = CheckoutForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            form.name.data = form.name.data or current_user.name
+            form.email.data = form.email.data or current_user.email
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.expected_total.data = str(offer.total.centavos)
+        return _render(form, offer)
+    if request.form.get("action") == "search-branches":  # the picker's search, without JS
+        return _render(form, offer)
+    if not form.validate_on_submit():
+        return _render(form, offer, 422)
+    try:
+        contact = service.check_contact(form.name.data, form.phone.data, form.email.data)
+        order = service.place_order(
+            session.get("cart"),
+            idempotency_key=form.idempotency_key.data,
+            contact=contact,
+            method=PaymentMethod(form.payment.data),
+            branch_code=request.form.get("branch_code") or None,
+            expected_total=_int_or_none(form.expected_total.data),
+            user_id=current_user.id if current_user.is_authenticated else None,
+        )
+    except DomainError as exc:
+        field = getattr(form, exc.field or "", None)
+        if field is not None and hasattr(field, "errors") and exc.field != "branch_code":
+            field.errors = [*field.errors, exc.message]
+        offer, kept = service.quote(session.get("cart"))
+        session["cart"] = kept
+        form.expected_total.data = str(offer.total.centavos)
+        return _render(form, offer, exc.status, error=exc.message)
+    session.pop("cart", None)
+    remembered = [n for n in session.get("orders", []) if n != order.number]
+    session["orders"] = [order.number, *remembered][:REMEMBERED_ORDERS]
+    key = service.order_key(order.number)
+    if order.payment_method is PaymentMethod.ONLINE and order.status.value == "awaiting_payment":
+        return redirect(url_for("payments.pay", number=order.number, key=key), 303)
+    return redirect(url_for("checkout.order", number=order.number, key=key), 303)
+
+
+@bp.get("/orders/<number>")
+def order(number: str):
+    found = service.get_order(number)
+    if not service.can_view(
+        found,
+        user_id=current_user.id if current_user.is_authenticated else None,
+        session_orders=session.get("orders"),
+        key=request.args.get("key"),
+    ):
+        abort(404)  # never tell "exists but not yours" from "does not exist"
+    page = service.order_page(found)
+    return render_template("checkout/order.html", page=page, order=found)
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 12 else None
