@@ -28,11 +28,23 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def _schema() -> str:
+    # Per worker and per process: two test runs at once (a developer's and a helper's) must
+    # not empty each other's tables.
+    return f"test_{_worker()}_{os.getpid()}"
+
+
+def _drop_schema() -> None:
+    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, connect_timeout=3, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{_schema()}" CASCADE')
+
+
 def _postgres_url() -> str:
     plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
     try:
         with psycopg.connect(plain, connect_timeout=3, autocommit=True) as conn:
-            schema = f"test_{_worker()}"
+            schema = _schema()
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.OperationalError as exc:
@@ -75,6 +87,8 @@ def app(backend, tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if backend == "postgresql":
+        _drop_schema()
 
 
 @pytest.fixture(autouse=True)

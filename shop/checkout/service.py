@@ -176,10 +176,10 @@ def place_order(
         return existing
 
     offer, _ = quote(contents)
+    if offer.notices:  # first: "X sold out" says more than "your cart is empty"
+        raise CartChanged(" ".join(offer.notices))
     if not offer.cart:
         raise EmptyCart()
-    if offer.notices:
-        raise CartChanged(" ".join(offer.notices))
     if expected_total is not None and expected_total != offer.total.centavos:
         raise CartChanged("Prices or your cart changed. Please check the new total and confirm.")
     if offer.problems:

@@ -128,14 +128,14 @@ def complete(order: Order, payment_intent_id: str) -> ChargeResult:
         payment = client().payment_intents.retrieve(payment_intent_id)
     except stripe.StripeError as exc:
         raise PaymentUnavailable() from exc
-    if (payment.metadata or {}).get("order") != order.number:
+    if _metadata(payment).get("order") != order.number:
         raise NotPayable("That payment isn't for this order.")
     return _settle(payment)
 
 
 def _settle(payment) -> ChargeResult:
     if payment.status == "succeeded":
-        order = (payment.metadata or {}).get("order")
+        order = _metadata(payment).get("order")
         if checkout.confirm_online_payment(order, payment.id, payment.amount) is None:
             refund(payment.id)
             raise NotPayable("This order expired before the payment arrived: it was refunded.")
@@ -177,7 +177,7 @@ def handle_webhook(payload: bytes, signature: str | None) -> str:
         db.session.add(StripeEvent(id=event.id, type=event.type))
         db.session.flush()
         if event.type == "payment_intent.succeeded":
-            payment = event.data.object
+            payment = event.data.object.to_dict()
             order = (payment.get("metadata") or {}).get("order")
             if order:
                 done = checkout.confirm_online_payment(order, payment["id"], payment["amount"])
@@ -190,8 +190,12 @@ def handle_webhook(payload: bytes, signature: str | None) -> str:
         db.session.rollback()
         raise
     if outcome == "refund":
-        refund(event.data.object["id"])
+        refund(event.data.object.id)
     return outcome
+
+
+def _metadata(stripe_object) -> dict:
+    return (stripe_object.to_dict().get("metadata") or {}) if stripe_object else {}
 
 
 def _card_message(exc: stripe.CardError) -> str:
