@@ -30,6 +30,5 @@ class CheckoutForm(FlaskForm):
             AnyOf([m.value for m in PaymentMethod], message="Choose how you'd like to pay."),
         ],
     )
-    branch_code = HiddenField()  # rendered by the branch picker as radios
     idempotency_key = HiddenField(validators=[InputRequired(), Length(max=64)])
     expected_total = HiddenField()

@@ -79,10 +79,10 @@ def setup_card(order: Order) -> str:
     _payable(order)
     try:
         if order.stripe_setup_intent:
-            intent = client().setup_intents.retrieve(order.stripe_setup_intent)
+            intent = client().v1.setup_intents.retrieve(order.stripe_setup_intent)
             if intent.status in ("requires_payment_method", "requires_confirmation"):
                 return intent.client_secret
-        intent = client().setup_intents.create(
+        intent = client().v1.setup_intents.create(
             params={"payment_method_types": ["card"], "metadata": {"order": order.number}}
         )
     except stripe.StripeError as exc:
@@ -99,10 +99,10 @@ def charge(order: Order, setup_intent_id: str) -> ChargeResult:
     if not setup_intent_id or setup_intent_id != order.stripe_setup_intent:
         raise NotPayable("That card confirmation isn't for this order. Reload and try again.")
     try:
-        intent = client().setup_intents.retrieve(setup_intent_id)
+        intent = client().v1.setup_intents.retrieve(setup_intent_id)
         if intent.status != "succeeded" or not intent.payment_method:
             raise CardDeclined("Your card wasn't confirmed. Please enter it again.")
-        payment = client().payment_intents.create(
+        payment = client().v1.payment_intents.create(
             params={
                 "amount": order.total,
                 "currency": "php",
@@ -110,7 +110,6 @@ def charge(order: Order, setup_intent_id: str) -> ChargeResult:
                 "payment_method_types": ["card"],
                 "confirm": True,
                 "metadata": {"order": order.number},
-                "description": f"CLiQQ Shop order {order.number}",
             },
             options={"idempotency_key": f"charge-{order.number}-{setup_intent_id}"},
         )
@@ -125,7 +124,7 @@ def charge(order: Order, setup_intent_id: str) -> ChargeResult:
 def complete(order: Order, payment_intent_id: str) -> ChargeResult:
     """After 3-D Secure: look at the PaymentIntent and confirm the order if it succeeded."""
     try:
-        payment = client().payment_intents.retrieve(payment_intent_id)
+        payment = client().v1.payment_intents.retrieve(payment_intent_id)
     except stripe.StripeError as exc:
         raise PaymentUnavailable() from exc
     if _metadata(payment).get("order") != order.number:
@@ -151,7 +150,7 @@ def refund(payment_intent_id: str) -> None:
     """Give a payment back (once: the idempotency key makes a repeat a no-op)."""
     log.warning("refunding %s: its order could not take it", payment_intent_id)
     try:
-        client().refunds.create(
+        client().v1.refunds.create(
             params={"payment_intent": payment_intent_id},
             options={"idempotency_key": f"refund-{payment_intent_id}"},
         )

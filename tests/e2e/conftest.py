@@ -4,7 +4,11 @@ skipped and say so, unless REQUIRE_BROWSER=1 (as in CI), which makes them fail i
 
 import logging
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -28,18 +32,62 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
+def localstripe(tmp_path_factory):
+    """localstripe, the fake Stripe, on a port of its own for this test run."""
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("localstripe") / "localstripe.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "localstripe"), "--port", str(port), "--from-scratch"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("localstripe did not start", pytrace=False)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, localstripe):
     database = tmp_path_factory.mktemp("live") / "shop.db"
-    app = create_app(make_config(f"sqlite:///{database}", TESTING=False))
+    app = create_app(
+        make_config(f"sqlite:///{database}", TESTING=False, STRIPE_API_BASE=localstripe)
+    )
     with app.app_context():
         upgrade()
         load_demo_data()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    with live_app.app_context():
+        from shop.payments.service import register_localstripe_webhook
+
+        register_localstripe_webhook(f"{url}/payments/stripe/webhook")
+    yield url
     server.shutdown()
 
 
@@ -69,8 +117,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A phone-sized page (360 × 740) that fails the test if it asks any other host."""
+def page(browser, live_server, localstripe):
+    """A phone-sized page (360 × 740) that fails the test if it asks any host but ours (and
+    localstripe, standing in for Stripe)."""
     context = browser.new_context(
         base_url=live_server, viewport={"width": 360, "height": 740}, bypass_csp=False
     )
@@ -78,7 +127,7 @@ def page(browser, live_server):
     foreign: list[str] = []
 
     def note_foreign(request):
-        if not request.url.startswith(live_server):
+        if not request.url.startswith((live_server, localstripe)):
             foreign.append(request.url)
 
     page.on("request", note_foreign)

@@ -1,0 +1,106 @@
+"""Checking out in a phone-sized browser: card through localstripe's fake Stripe.js, cash at
+the store with the branch nearest to the shopper, and the frozen rule."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot
+
+MAKATI = {"latitude": 14.5547, "longitude": 121.0244}
+
+
+def _add_to_cart(page, slug, quantity=1):
+    page.goto(f"/items/{slug}")
+    page.get_by_label("Quantity").fill(str(quantity))
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-badge")).to_contain_text(str(quantity))
+
+
+def _contact(page):
+    page.get_by_label("Name of the person picking up").fill("Maria Clara")
+    page.get_by_label("Mobile number").fill("0917 123 4567")
+    page.get_by_label("Email").fill("maria@example.com")
+
+
+def _first_item(page, category: str) -> str:
+    page.goto(f"/?category={category}&sort=price-low")
+    href = page.locator(".card:has(.tag--ok) .card__link").first.get_attribute("href")
+    return href.rsplit("/", 1)[1]
+
+
+def _card(page, number):
+    page.get_by_placeholder("number").fill(number)
+    page.get_by_placeholder("exp_month").fill("12")
+    page.get_by_placeholder("exp_year").fill("34")
+    page.get_by_placeholder("cvc").fill("123")
+    page.get_by_placeholder("postal_code").fill("1200")
+
+
+def test_pay_online_with_a_card_and_a_branch_found_by_search(page):
+    _add_to_cart(page, _first_item(page, "snacks-drinks"), 2)
+    page.goto("/checkout")
+    expect(page.get_by_test_id("packages")).to_have_text("1 package")
+    _contact(page)
+    page.get_by_label("Pay online (card)").check()
+    page.get_by_label("Search by name, city or branch code").fill("Makati")
+    expect(page.locator("#branch-results label").first).to_contain_text("Makati")
+    first = page.locator('input[name="branch_code"]:not([disabled])').first
+    expect(first).to_be_visible()
+    first.check()
+    screenshot(page, "checkout-360")
+    page.get_by_role("button", name=re.compile("Place order")).click()
+
+    expect(page.get_by_role("heading", name=re.compile(r"Pay ₱"))).to_be_visible()
+    _card(page, "4000000000000002")  # declined
+    page.get_by_role("button", name=re.compile(r"^Pay ₱")).click()
+    expect(page.locator("#pay-message")).to_contain_text("declined", ignore_case=True)
+    _card(page, "4242424242424242")
+    screenshot(page, "pay-360")
+    page.get_by_role("button", name=re.compile(r"^Pay ₱")).click()
+
+    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    code = page.get_by_test_id("order-code").inner_text()
+    assert re.fullmatch(r"2\d{3} \d{4} \d{4} \d{2}", code), code
+    expect(page.locator(".codebox__barcode svg")).to_be_visible()
+    expect(page.get_by_test_id("tracking-number")).to_have_count(1)
+    screenshot(page, "order-paid-360")
+
+
+def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localstripe):
+    context = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 360, "height": 740},
+        geolocation=MAKATI,
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    _add_to_cart(page, _first_item(page, "home-kitchen"))
+    page.goto("/checkout")
+    _contact(page)
+    page.get_by_label("Pay at the store (cash on pickup)").check()
+    page.get_by_role("button", name="Nearest to me").click()
+    expect(page.get_by_text("nearest to you")).to_be_visible()
+    first = page.locator('input[name="branch_code"]:not([disabled])').first
+    expect(page.locator("#branch-results")).to_contain_text("km")
+    first.check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+
+    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed")
+    code = page.get_by_test_id("order-code").inner_text()
+    assert re.fullmatch(r"3\d{3} \d{4} \d{4} \d{2}", code), code
+    expect(page.get_by_test_id("amount-due")).to_contain_text("₱")
+    expect(page.locator(".codebox__barcode svg")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("PAY & CLAIM"))).to_be_visible()
+    screenshot(page, "order-cod-360")
+    context.close()
+
+
+def test_a_frozen_order_cannot_choose_a_branch_without_a_freezer(page):
+    _add_to_cart(page, _first_item(page, "frozen-food"))
+    page.goto("/checkout")
+    disabled = page.locator('input[name="branch_code"][disabled]')
+    expect(disabled.first).to_be_attached()
+    row = page.locator("#branch-results").get_by_text(re.compile("frozen", re.I))
+    expect(row.first).to_be_visible()
+    screenshot(page, "checkout-frozen-360")
