@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_pages import _serious_violations
 
 MAKATI = {"latitude": 14.5547, "longitude": 121.0244}
 
@@ -73,11 +74,13 @@ def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localst
         viewport={"width": 360, "height": 740},
         geolocation=MAKATI,
         permissions=["geolocation"],
+        bypass_csp=True,  # to inject axe-core (the pages' own CSP is tested elsewhere)
     )
     page = context.new_page()
     _add_to_cart(page, _first_item(page, "home-kitchen"))
     page.goto("/checkout")
     _contact(page)
+    assert _serious_violations(page) == []
     page.get_by_label("Pay at the store (cash on pickup)").check()
     page.get_by_role("button", name="Nearest to me").click()
     expect(page.get_by_text("nearest to you")).to_be_visible()
@@ -93,6 +96,8 @@ def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localst
     expect(page.locator(".codebox__barcode svg")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("PAY & CLAIM"))).to_be_visible()
     screenshot(page, "order-cod-360")
+    assert _serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
 
 
