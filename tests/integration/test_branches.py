@@ -379,7 +379,7 @@ def test_finder_page_works_without_javascript(client, make):
     assert "7-Eleven Ayala Triangle" in html and "Kapitolyo" not in html
     assert "Frozen-ready" in html and f"Branch {ayala.code}" in html
     assert 'type="radio"' not in html  # the finder lists; only checkout chooses
-    assert re.search(r'href="/static/css/branches\.css\?v=\w+"', html)
+    assert re.search(r'href="/static/css/shop\.css\?v=\w+"', html)
     assert re.search(r'<script src="/static/js/branches\.js\?v=\w+" defer>', html)
     assert "<script>" not in html and "style=" not in html  # the CSP allows neither
     assert "HX-Request" in response.headers["Vary"]
