@@ -1,9 +1,15 @@
 """People's contact details as checkout and the API take them: Philippine mobile numbers."""
 
+import re
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from shop.errors import InvalidInput
+
+# What people type around the digits; letters are refused (phonenumbers would read them as
+# keypad digits, and nobody means "0917-CALL-ME" here).
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-]{7,32}$")
 
 
 class InvalidPhone(InvalidInput):
@@ -14,7 +20,7 @@ def normalize_phone(text: str) -> str:
     """A Philippine mobile number as typed (0917 123 4567, +63 917-123-4567, 639171234567),
     returned in E.164 (+639171234567). Raises InvalidPhone."""
     text = (text or "").strip()
-    if not text or len(text) > 32:
+    if not PHONE_CHARACTERS.match(text):
         raise InvalidPhone(field="phone")
     if text.startswith("63") and text.isdigit():
         text = "+" + text

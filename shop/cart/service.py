@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from shop.catalog import service as catalog
 from shop.catalog.models import Item
 from shop.errors import Conflict, InvalidInput
+from shop.fulfillment.packing import Packing, pack, units_for
 from shop.money import Money, total
 
 MAX_QUANTITY = 99  # per line: a shop, not a wholesaler
@@ -54,6 +55,11 @@ class Cart:
     @property
     def units(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def packing(self) -> Packing:
+        """How the cart's physical items travel: packages, and items too large for any."""
+        return pack(units_for((line.item, line.quantity) for line in self.lines))
 
     def __bool__(self) -> bool:
         return bool(self.lines)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop.catalog.models import LOW_STOCK, Category, Item
-from shop.errors import InvalidInput, NotFound
+from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment.packing import fits
 
@@ -282,3 +282,40 @@ def low_stock_items(limit: int = 20) -> list[Item]:
             .limit(limit)
         )
     )
+
+
+class StockGone(Conflict):
+    """Not enough is left of that item."""
+
+
+def take_stock(item_id: int, quantity: int, name: str = "An item") -> None:
+    """Reserve stock with one conditional update: it succeeds only while enough is left, so two
+    checkouts can never both take the last unit, however many workers run. Raises StockGone.
+    Flushes only: the caller's transaction commits (or rolls the reservation back)."""
+    result = db.session.execute(
+        sa.update(Item)
+        .where(Item.id == item_id, Item.active.is_(True), Item.stock >= quantity)
+        .values(stock=Item.stock - quantity),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount != 1:
+        raise StockGone(
+            f"{name} just sold out, or not enough is left for your quantity. "
+            "Please review your cart."
+        )
+
+
+def give_back_stock(item_id: int, quantity: int) -> None:
+    """Return reserved stock (an order expired or was cancelled). Flushes only."""
+    db.session.execute(
+        sa.update(Item).where(Item.id == item_id).values(stock=Item.stock + quantity),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def get_items_any(ids) -> dict[int, Item]:
+    """Items by id, active or not (an order's items may have been retired since)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {item.id: item for item in db.session.scalars(sa.select(Item).where(Item.id.in_(ids)))}

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.branches import service as branches
 from shop.cart import service as cart_service
-from shop.catalog.models import Item
+from shop.catalog import service as catalog
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.contact import normalize_phone
 from shop.errors import Conflict, InvalidInput, NotFound
@@ -121,7 +121,7 @@ class Contact:
 def quote(contents) -> tuple[Quote, dict]:
     """The quote for a cart, and the cart contents corrected for stock (see cart.load_cart)."""
     cart, kept = cart_service.load_cart(contents)
-    packing = pack(units_for((line.item, line.quantity) for line in cart.lines))
+    packing = cart.packing
     subtotal = cart.subtotal
     shipping = SHIPPING_FEE_PER_PACKAGE * packing.count
     return Quote(cart, packing, subtotal, shipping, subtotal + shipping, cart.notices), kept
@@ -209,7 +209,7 @@ def place_order(
 
 def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Order:
     for line in sorted(offer.cart.lines, key=lambda line: line.item.id):
-        _take_stock(line.item, line.quantity)
+        catalog.take_stock(line.item.id, line.quantity, line.item.name)
     branch = None
     if offer.packages:
         branch = branches.reserve(branch_code, offer.packages, frozen_required=offer.frozen)
@@ -264,28 +264,9 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Orde
     return order
 
 
-def _take_stock(item: Item, quantity: int) -> None:
-    """Reserve stock with one conditional update: it succeeds only while enough is left, so
-    two checkouts can never both take the last unit, however many workers run."""
-    result = db.session.execute(
-        sa.update(Item)
-        .where(Item.id == item.id, Item.active.is_(True), Item.stock >= quantity)
-        .values(stock=Item.stock - quantity),
-        execution_options={"synchronize_session": False},
-    )
-    if result.rowcount != 1:
-        raise cart_service.OutOfStock(
-            f"{item.name} just sold out, or not enough is left for your quantity. "
-            "Please review your cart."
-        )
-
-
 def _give_back_stock(order: Order) -> None:
     for line in sorted(order.lines, key=lambda line: line.item_id):
-        db.session.execute(
-            sa.update(Item).where(Item.id == line.item_id).values(stock=Item.stock + line.quantity),
-            execution_options={"synchronize_session": False},
-        )
+        catalog.give_back_stock(line.item_id, line.quantity)
 
 
 def _new_order_number() -> str:
@@ -343,12 +324,7 @@ def confirm_online_payment(order_number: str, payment_intent: str, amount: int) 
             return None
         db.session.refresh(order)
         if order.packages:
-            items = {
-                item.id: item
-                for item in db.session.scalars(
-                    sa.select(Item).where(Item.id.in_([line.item_id for line in order.lines]))
-                )
-            }
+            items = catalog.get_items_any(line.item_id for line in order.lines)
             packing = pack(units_for((items[line.item_id], line.quantity) for line in order.lines))
             shipment = ecms.create_shipment(
                 reference=order.number,

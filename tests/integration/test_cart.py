@@ -198,3 +198,17 @@ def test_cart_posts_need_a_valid_csrf_token(client, make, token):
     assert response.status_code == 400
     assert "expired" in text(response)
     assert _cart(client) == {}
+
+
+def test_cart_shows_packages_and_too_large_items(client, make):
+    snack = make.item(weight_g=500)
+    ice_cream = make.item(frozen=True, weight_g=1000)
+    fan = make.item(name="Stand Fan", length_mm=450, width_mm=400, height_mm=1000)
+    _add(client, snack.id, "2")
+    _add(client, ice_cream.id, "1")
+    html = text(client.get("/cart"))
+    assert '<dd data-testid="cart-packages">2</dd>' in html  # frozen travels apart
+    assert "₱85.00 per package" in html
+    _add(client, fan.id, "1")
+    html = text(client.get("/cart"))
+    assert "Stand Fan is too large or too heavy for store pickup" in html
