@@ -109,3 +109,20 @@ def test_a_frozen_order_cannot_choose_a_branch_without_a_freezer(page):
     row = page.locator("#branch-results").get_by_text(re.compile("frozen", re.I))
     expect(row.first).to_be_visible()
     screenshot(page, "checkout-frozen-360")
+
+
+def test_a_card_that_asks_for_3d_secure(page):
+    _add_to_cart(page, _first_item(page, "personal-care"))
+    page.goto("/checkout")
+    _contact(page)
+    page.get_by_label("Pay online (card)").check()
+    page.locator('input[name="branch_code"]:not([disabled])').first.check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    _card(page, "4000002760003184")
+    page.get_by_role("button", name=re.compile(r"^Pay ₱")).click()
+    # localstripe's stand-in for the bank's 3-D Secure page, once for the card set-up and
+    # once for the payment.
+    page.get_by_role("button", name="Complete authentication").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    expect(page.get_by_test_id("order-code")).to_have_text(re.compile(r"^2"))
