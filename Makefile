@@ -39,7 +39,7 @@ run: install
 	@echo "  (localstripe, the fake Stripe, at http://127.0.0.1:$(STRIPE_PORT); test card 4242 4242 4242 4242)"
 	@echo "  (Ctrl-C stops it)"
 	@echo ""
-	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \
+	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \
 	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/honcho start -f Procfile
 
 test: install-test lint
