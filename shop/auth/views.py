@@ -98,7 +98,9 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html")
+    from shop.checkout.service import orders_for_user
+
+    return render_template("auth/account.html", orders=orders_for_user(current_user.id))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -449,3 +449,15 @@ def order_page(order: Order) -> OrderPage:
         packages=list(shipment.packages) if shipment else [],
         deadline=order.hold_until if order.status is OrderStatus.AWAITING_PAYMENT else None,
     )
+
+
+def orders_for_user(user_id: int, limit: int = 20) -> list[Order]:
+    """A shopper's latest orders, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.user_id == user_id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )

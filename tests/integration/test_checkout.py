@@ -292,3 +292,17 @@ def test_order_page_is_for_its_owner_or_signed_link(app, client, make):
     assert stranger.get(location).status_code == 200
     assert stranger.get("/orders/CQ-XXXX-XXXX").status_code == 404
     assert stranger.get("/orders/nonsense").status_code == 404
+
+
+def test_a_signed_in_shopper_finds_orders_on_the_account_page(app, client, make):
+    from tests.conftest import log_in
+
+    user = make.user(name="Andres Bonifacio")
+    log_in(client, user.email)
+    _add(client, make.item())
+    location = _checkout(client, make.branch()).headers["Location"]
+    number = location.split("/orders/")[1].split("?")[0]
+    page = text(client.get("/account"))
+    assert number in page
+    assert client.get(f"/orders/{number}").status_code == 200  # the owner, without a key
+    assert "Andres Bonifacio" in page
