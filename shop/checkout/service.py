@@ -180,7 +180,7 @@ def place_order(
         raise CartChanged(" ".join(offer.notices))
     if not offer.cart:
         raise EmptyCart()
-    if expected_total is not None and expected_total != offer.total.centavos:
+    if expected_total != offer.total.centavos:  # what the shopper saw is what they pay
         raise CartChanged("Prices or your cart changed. Please check the new total and confirm.")
     if offer.problems:
         raise NotEligible(" ".join(offer.problems))

@@ -306,3 +306,11 @@ def test_a_signed_in_shopper_finds_orders_on_the_account_page(app, client, make)
     assert number in page
     assert client.get(f"/orders/{number}").status_code == 200  # the owner, without a key
     assert "Andres Bonifacio" in page
+
+
+def test_a_missing_total_is_refused(app, client, make):
+    item = make.item()
+    _add(client, item)
+    response = _checkout(client, make.branch(), expected_total="")
+    assert response.status_code == 409
+    assert _count(app, Order) == 0
