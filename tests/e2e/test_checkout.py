@@ -2,6 +2,7 @@
 the store with the branch nearest to the shopper, and the frozen rule."""
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -38,7 +39,17 @@ def _card(page, number):
     page.get_by_placeholder("postal_code").fill("1200")
 
 
-def test_pay_online_with_a_card_and_a_branch_found_by_search(page):
+def _webhook_events(app) -> list[str]:
+    import sqlalchemy as sa
+
+    from shop.extensions import db
+    from shop.payments.models import StripeEvent
+
+    with app.app_context():
+        return list(db.session.scalars(sa.select(StripeEvent.type)))
+
+
+def test_pay_online_with_a_card_and_a_branch_found_by_search(page, live_app):
     _add_to_cart(page, _first_item(page, "snacks-drinks"), 2)
     page.goto("/checkout")
     expect(page.get_by_test_id("packages")).to_have_text("1 package")
@@ -66,6 +77,15 @@ def test_pay_online_with_a_card_and_a_branch_found_by_search(page):
     expect(page.locator(".codebox__barcode svg")).to_be_visible()
     expect(page.get_by_test_id("tracking-number")).to_have_count(1)
     screenshot(page, "order-paid-360")
+    # localstripe also sends the signed payment_intent.succeeded webhook (after a second):
+    # it must verify with our secret and be recorded, without confirming the order twice.
+    deadline = time.monotonic() + 15
+    while "payment_intent.succeeded" not in _webhook_events(live_app):
+        assert time.monotonic() < deadline, "localstripe's webhook never arrived"
+        time.sleep(0.2)
+    page.reload()
+    expect(page.get_by_test_id("tracking-number")).to_have_count(1)
+    expect(page.get_by_test_id("order-code")).to_have_text(code)
 
 
 def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localstripe):
