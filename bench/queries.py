@@ -8,10 +8,17 @@ request of the process, is shown too.
     python bench/queries.py -v         # ... and the statements themselves
 
 Prints `SQL queries per home page: N` (the home page, anonymous) and the same for a few
-informational variants. Exits non-zero if a page doesn't answer 200.
+informational variants, and `SQL queries per branch search: N` (the picker's htmx fragment,
+nearest first: BRANCH_SEARCH below). With BENCH_CHECKOUT_PLAN (the plan `bench/checkout.py
+prepare` wrote), it also counts one order's requests (POST /cart/add, GET /checkout, POST
+/checkout), after one order to warm up: this places two real orders in the benchmark's schema.
+Exits non-zero if a page doesn't answer as expected.
 """
 
+import json
 import os
+import re
+import secrets
 import sys
 
 import sqlalchemy as sa
@@ -20,32 +27,91 @@ from shop import create_app
 from shop.config import normalize_database_url
 from shop.extensions import db
 
+HTMX = {"HX-Request": "true"}
+BRANCH_SEARCH = "/branches/search?near=14.5547,121.0244"  # run.sh measures the same
 PAGES = [
-    ("home page", "/"),
-    ("home page, page 2", "/?page=2"),
-    ("home page, search 'rice'", "/?q=rice"),
-    ("healthz", "/healthz"),
+    ("home page", "/", {}),
+    ("home page, page 2", "/?page=2", {}),
+    ("home page, search 'rice'", "/?q=rice", {}),
+    ("healthz", "/healthz", {}),
+    ("branch search", BRANCH_SEARCH, HTMX),
 ]
 
 
-def count_queries(client, engine, path: str) -> tuple[int, int, list[str]]:
+class Recorder:
+    """The statements SQLAlchemy sends while it is active (`with recorder:`)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(" ".join(statement.split()))
+
+    def __enter__(self):
+        self.statements = []
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def count_queries(client, engine, path: str, headers=None) -> tuple[int, int, list[str]]:
     """(statements of the warm-up request, of the measured one, the measured statements)."""
     counts: list[list[str]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        counts[-1].append(" ".join(statement.split()))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        # the warm-up compiles templates, configures mappers, connects and fills caches
-        for _ in ("warm-up", "measured"):
-            counts.append([])
-            response = client.get(path)
-            if response.status_code != 200:
-                raise SystemExit(f"bench: GET {path} answered {response.status_code}, not 200")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    # the warm-up compiles templates, configures mappers, connects and fills caches
+    for _ in ("warm-up", "measured"):
+        with Recorder(engine) as recorder:
+            response = client.get(path, headers=headers or {})
+        counts.append(recorder.statements)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: GET {path} answered {response.status_code}, not 200")
     return len(counts[0]), len(counts[1]), counts[1]
+
+
+def _hidden(page: str, name: str) -> str:
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+    if not found:
+        raise SystemExit(f"bench: no {name} in the form")
+    return found.group(1)
+
+
+def count_checkout(client, engine, plan: dict) -> list[tuple[str, list[str]]]:
+    """The statements of each request of one order loop (as bench/checkout.py runs it), after
+    one loop to warm up."""
+    login = client.get("/login")
+    csrf = _hidden(login.get_data(as_text=True), "csrf_token")
+    item, branch = plan["items"][0], plan["branches"][0]
+    steps: list[tuple[str, list[str]]] = []
+    for _ in ("warm-up", "measured"):
+        steps = []
+        with Recorder(engine) as recorder:
+            added = client.post(
+                "/cart/add", data={"item_id": item, "quantity": 1, "csrf_token": csrf}
+            )
+        steps.append(("POST /cart/add", recorder.statements))
+        with Recorder(engine) as recorder:
+            page = client.get("/checkout")
+        steps.append(("GET /checkout", recorder.statements))
+        text = page.get_data(as_text=True)
+        form = {
+            "csrf_token": _hidden(text, "csrf_token"),
+            "idempotency_key": secrets.token_hex(16),
+            "expected_total": _hidden(text, "expected_total"),
+            "name": "Bench Shopper",
+            "phone": "09171234567",
+            "email": "bench@example.com",
+            "payment": "cod",
+            "branch_code": branch,
+        }
+        with Recorder(engine) as recorder:
+            placed = client.post("/checkout", data=form)
+        steps.append(("POST /checkout", recorder.statements))
+        got = (added.status_code, page.status_code, placed.status_code)
+        if got != (303, 200, 303) or "/orders/CQ-" not in placed.headers.get("Location", ""):
+            raise SystemExit(f"bench: an order (in-process) answered {got}, not (303, 200, 303)")
+    return steps
 
 
 def main(argv: list[str]) -> int:
@@ -58,16 +124,31 @@ def main(argv: list[str]) -> int:
     with app.app_context():
         engine = db.engine
         client = app.test_client()
-        for label, path in PAGES:
-            first, n, statements = count_queries(client, engine, path)
+        for label, path, headers in PAGES:
+            first, n, statements = count_queries(client, engine, path, headers)
             if path == "/":
                 print(f"SQL queries per home page: {n}")
                 print(f"  (informational) the first home page of a fresh process: {first}")
+            elif path == BRANCH_SEARCH:
+                print(f"SQL queries per branch search: {n}")
             else:
                 print(f"  (informational) SQL queries for {label} {path}: {n}")
             if verbose:
                 for statement in statements:
                     print(f"      {statement[:300]}")
+        plan_path = os.environ.get("BENCH_CHECKOUT_PLAN")
+        if plan_path:
+            with open(plan_path) as f:
+                plan = json.load(f)
+            steps = count_checkout(app.test_client(), engine, plan)
+            total = sum(len(statements) for _, statements in steps)
+            each = ", ".join(f"{step} {len(statements)}" for step, statements in steps)
+            print(f"SQL queries per order loop: {total} ({each})")
+            if verbose:
+                for step, statements in steps:
+                    print(f"    {step}:")
+                    for statement in statements:
+                        print(f"      {statement[:300]}")
         engine.dispose()
     return 0
 

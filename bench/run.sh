@@ -8,16 +8,26 @@
 #   ratio catalog/healthz: X.XX
 #   SQL queries per home page: N
 #   bytes per home page: HTML N, CSS N, JS N, total N (gzip: ...)
-# and fails if either endpoint answers anything but 2xx (or drops requests) under load.
+#   branch-search: N req/s                      (5,000 more branches, nearest a point; wrk)
+#   ratio branch-search/healthz: X.XX
+#   healthz (python client): N req/s
+#   checkout: N orders/s (C clients)           (COD orders; bench/checkout.py)
+#   ratio checkout/healthz: X.XX                (over the Python client's healthz)
+# and fails if any endpoint answers anything but 2xx (3xx for the checkout's posts) or drops
+# requests under load, or if any order fails.
 #
 # Settings (environment):
 #   BENCH_DATABASE_URL   default postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench
 #                        (must name a scratch schema in search_path: it is DROPPED each run)
 #   BENCH_SECONDS        measured seconds per endpoint (default 10)
 #   BENCH_WARMUP_SECONDS warm-up seconds per endpoint (default 3)
-#   BENCH_ROUNDS         alternating healthz/home rounds, the best of each reported (default 2)
+#   BENCH_ROUNDS         alternating rounds of every endpoint, the best of each reported (default 2)
 #   BENCH_CONNECTIONS    wrk connections (default 16); BENCH_WRK_THREADS wrk threads (default 2)
 #   BENCH_WORKER_CLASS, BENCH_WORKERS, BENCH_THREADS   gunicorn (default sync, 2 x cores; below)
+#   BENCH_BRANCHES       extra active stores seeded for the branch search (default 5000)
+#   BENCH_CHECKOUT_CLIENTS  concurrent checkout clients (default 8)
+#   BENCH_CHECKOUT_ROWS  items and branches the orders are spread over (default: one per client;
+#                        1 puts every client on the same stock row and branch row)
 #   VENV                 the virtualenv (default: ../.venv next to this script)
 set -euo pipefail
 
@@ -47,6 +57,14 @@ WRK_THREADS=$(number BENCH_WRK_THREADS "${BENCH_WRK_THREADS:-2}")
 # alternating rounds, and the spread warning below, make the ratio far less of a lottery.
 ROUNDS=$(number BENCH_ROUNDS "${BENCH_ROUNDS:-2}")
 [ "$WRK_THREADS" -le "$CONNECTIONS" ] || die "BENCH_WRK_THREADS must not exceed BENCH_CONNECTIONS"
+BRANCHES=$(number BENCH_BRANCHES "${BENCH_BRANCHES:-5000}")
+[ "$BRANCHES" -le 99999 ] || die "BENCH_BRANCHES must be at most 99999"
+CHECKOUT_CLIENTS=$(number BENCH_CHECKOUT_CLIENTS "${BENCH_CHECKOUT_CLIENTS:-8}")
+CHECKOUT_ROWS=$(number BENCH_CHECKOUT_ROWS "${BENCH_CHECKOUT_ROWS:-$CHECKOUT_CLIENTS}")
+[ "$CHECKOUT_ROWS" -le "$CHECKOUT_CLIENTS" ] || die "BENCH_CHECKOUT_ROWS must not exceed BENCH_CHECKOUT_CLIENTS"
+# The branch search: the picker's htmx fragment, nearest first to a point in Makati (the same
+# path as bench/queries.py's BRANCH_SEARCH).
+BRANCH_SEARCH='/branches/search?near=14.5547,121.0244'
 CORES=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 
 # Gunicorn: sync workers, 2 x cores (4 on the 2-core dev box). Why not gthread: the app is
@@ -71,7 +89,9 @@ esac
 
 OUT=$HERE/out  # gitignored
 mkdir -p "$OUT"
-rm -f "$OUT"/gunicorn.log "$OUT"/setup.log "$OUT"/wrk-*.txt
+rm -f "$OUT"/gunicorn.log "$OUT"/setup.log "$OUT"/wrk-*.txt "$OUT"/py-*.txt "$OUT"/checkout-plan.json \
+  "$OUT"/explain-branch-search.txt
+PLAN=$OUT/checkout-plan.json
 
 # The app's settings, for every step below (migrate, seed, the server, the query count).
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench}
@@ -88,7 +108,7 @@ GUNICORN_PID=
 WRK_PID=
 cleanup() {
   local status=$?
-  if [ -n "$WRK_PID" ]; then
+  if [ -n "$WRK_PID" ]; then  # wrk, or the Python load client
     kill -TERM "$WRK_PID" 2>/dev/null || true
     wait "$WRK_PID" 2>/dev/null || true
   fi
@@ -123,6 +143,12 @@ quietly "$VENV/bin/flask" --app shop:create_app db upgrade
 # Production refuses to create the demo logins; the anonymous home page doesn't read them.
 quietly "$VENV/bin/flask" --app shop:create_app shop seed --no-users
 grep -h '^Demo data' "$OUT/setup.log" | sed 's/^/  /' || true
+# For the branch search: many more stores than the demo's 80 (one INSERT ... SELECT, then
+# ANALYZE). The home page doesn't read branches; checkout's page lists the first 8 of them.
+"$PY" "$HERE/branch_search.py" seed "$BRANCHES" || die "could not seed the extra branches"
+# For the checkout: stock and shelf room for any number of orders (bench/checkout.py prepare).
+"$PY" "$HERE/checkout.py" prepare "$PLAN" --clients "$CHECKOUT_CLIENTS" --rows "$CHECKOUT_ROWS" \
+  || die "could not prepare the checkout's items and branches"
 
 step "server: gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads"
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -153,12 +179,18 @@ BYTES=$("$PY" "$HERE/page_bytes.py" "$BASE/") || die "could not fetch the home p
 grep -v '^bytes per home page:' <<<"$BYTES" || true
 
 step "SQL statements per request (test client, same database)"
-QUERIES=$("$PY" "$HERE/queries.py") || die "could not count the home page's queries"
-grep -v '^SQL queries per home page:' <<<"$QUERIES" || true
+QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN "$PY" "$HERE/queries.py") || die "could not count the queries"
+grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:' \
+  <<<"$QUERIES" || true
 
-wrk_run() {  # wrk_run NAME PATH SECONDS: wrk's report in out/wrk-NAME.txt
+step "branch search: its statements' plans (EXPLAIN ANALYZE, in-process, same database)"
+EXPLAIN=$("$PY" "$HERE/branch_search.py" explain "$BRANCH_SEARCH" "$OUT/explain-branch-search.txt") \
+  || die "could not explain the branch search's queries"
+grep -v '^branch-search nearest query uses' <<<"$EXPLAIN" | sed "s|$OUT/|bench/out/|" || true
+
+wrk_run() {  # wrk_run NAME PATH SECONDS [WRK ARGS...]: wrk's report in out/wrk-NAME.txt
   # in the background and waited for, so that a TERM stops the run at once (see cleanup)
-  "$WRK" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${3}s" --timeout 10s --latency "$BASE$2" \
+  "$WRK" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${3}s" --timeout 10s --latency "${@:4}" "$BASE$2" \
     >"$OUT/wrk-$1.txt" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || { cat "$OUT/wrk-$1.txt" >&2; die "wrk failed on $2"; }
@@ -178,17 +210,61 @@ socket_error_count() {
 p99() { field "$1" '/^ +99%/ { print $2 }'; }
 avg_latency() { field "$1" '/^ +Latency +[0-9]/ { print $2; exit }'; }
 
-step "load: wrk -t$WRK_THREADS -c$CONNECTIONS, ${WARMUP}s warm-up, then ${DURATION}s per endpoint x $ROUNDS round(s)"
+py_run() {  # py_run NAME MODE SECONDS: the Python client (bench/checkout.py), out/py-NAME.txt
+  local status=0
+  "$PY" "$HERE/checkout.py" run "$2" "$BASE" "$PLAN" "$OUT/py-$1.txt" --seconds "$3" &
+  WRK_PID=$!
+  wait "$WRK_PID" || status=$?
+  WRK_PID=
+  [ -s "$OUT/py-$1.txt" ] || die "the Python client failed on $2 (exit $status)"
+  # failed requests are counted in the report and fail the run after the results
+}
+py_field() { awk -v k="$2" 'index($0, k ": ") == 1 { print substr($0, length(k) + 3); exit }' \
+  "$OUT/py-$1.txt"; }
+
+declare -A BEST=() WORST=()
+track() {  # track ENDPOINT RATE: remember the best and worst round
+  # the best round counts: background load only ever slows a round down
+  if [ -z "${BEST[$1]:-}" ] || awk -v a="$2" -v b="${BEST[$1]}" 'BEGIN { exit !(a > b) }'; then
+    BEST[$1]=$2
+  fi
+  if [ -z "${WORST[$1]:-}" ] || awk -v a="$2" -v b="${WORST[$1]}" 'BEGIN { exit !(a < b) }'; then
+    WORST[$1]=$2
+  fi
+}
+spread_warning() {  # spread_warning ENDPOINT [LABEL]
+  local spread
+  spread=$(awk -v hi="${BEST[$1]}" -v lo="${WORST[$1]}" \
+    'BEGIN { printf "%.0f", (hi > 0 ? 100 * (hi - lo) / hi : 0) }')
+  if [ "$spread" -gt 15 ]; then
+    echo "bench: warning: ${2:-$1} varied by $spread% between rounds: something else is using" \
+      "the CPU; the best round is reported, but rerun or raise BENCH_ROUNDS (now $ROUNDS)" \
+      "before trusting the ratio" >&2
+  fi
+}
+
+step "load: wrk -t$WRK_THREADS -c$CONNECTIONS (healthz, home, branch-search) and the Python client" \
+  "with $CHECKOUT_CLIENTS clients (healthz, checkout), ${WARMUP}s warm-up, then ${DURATION}s per" \
+  "endpoint x $ROUNDS round(s)"
 wrk_run warmup-healthz /healthz "$WARMUP"
 wrk_run warmup-home / "$WARMUP"
-for round in $(seq 1 "$ROUNDS"); do  # alternate, so both endpoints see the same background load
+wrk_run warmup-branch-search "$BRANCH_SEARCH" "$WARMUP" -H 'HX-Request: true'
+py_run warmup-checkout checkout "$WARMUP"
+for round in $(seq 1 "$ROUNDS"); do  # alternate, so all endpoints see the same background load
   wrk_run "healthz-$round" /healthz "$DURATION"
   wrk_run "home-$round" / "$DURATION"
+  wrk_run "branch-search-$round" "$BRANCH_SEARCH" "$DURATION" -H 'HX-Request: true'
+  py_run "healthz-$round" healthz "$DURATION"
+  py_run "checkout-$round" checkout "$DURATION"
 done
 
 failed=0
-declare -A BEST=() WORST=()
-for endpoint in healthz home; do
+if [ "$(py_field warmup-checkout errors)" != 0 ]; then
+  echo "bench: checkout (warm-up) had failed requests: $(py_field warmup-checkout 'errors by step')" \
+    "(see bench/out/py-warmup-checkout.txt)" >&2
+  failed=1
+fi
+for endpoint in healthz home branch-search; do
   for round in $(seq 1 "$ROUNDS"); do
     name=$endpoint-$round
     echo "  $endpoint (round $round): $(rps "$name") req/s, latency avg $(avg_latency "$name")," \
@@ -202,23 +278,29 @@ for endpoint in healthz home; do
       echo "bench: $endpoint had socket errors under load: $(socket_errors "$name")" >&2
       failed=1
     fi
-    # the best round counts: background load only ever slows a round down
-    if [ -z "${BEST[$endpoint]:-}" ] || awk -v a="$(rps "$name")" -v b="${BEST[$endpoint]}" \
-      'BEGIN { exit !(a > b) }'; then
-      BEST[$endpoint]=$(rps "$name")
-    fi
-    if [ -z "${WORST[$endpoint]:-}" ] || awk -v a="$(rps "$name")" -v b="${WORST[$endpoint]}" \
-      'BEGIN { exit !(a < b) }'; then
-      WORST[$endpoint]=$(rps "$name")
-    fi
+    track "$endpoint" "$(rps "$name")"
   done
-  spread=$(awk -v hi="${BEST[$endpoint]}" -v lo="${WORST[$endpoint]}" \
-    'BEGIN { printf "%.0f", (hi > 0 ? 100 * (hi - lo) / hi : 0) }')
-  if [ "$spread" -gt 15 ]; then
-    echo "bench: warning: $endpoint varied by $spread% between rounds: something else is using" \
-      "the CPU; the best round is reported, but rerun or raise BENCH_ROUNDS (now $ROUNDS)" \
-      "before trusting the ratio" >&2
+  spread_warning "$endpoint"
+done
+for endpoint in healthz checkout; do  # the Python client's
+  if [ "$endpoint" = checkout ]; then
+    label=checkout; unit="orders/s"; per=" (per order loop)"
+  else
+    label="healthz (python client)"; unit="req/s"; per=
   fi
+  for round in $(seq 1 "$ROUNDS"); do
+    name=$endpoint-$round
+    echo "  $label (round $round): $(py_field "$name" rate) $unit, latency avg" \
+      "$(py_field "$name" 'latency avg'), p99 $(py_field "$name" 'latency p99')$per;" \
+      "failed: $(py_field "$name" errors)"
+    if [ "$(py_field "$name" errors)" != 0 ]; then
+      echo "bench: $label had failed requests under load: $(py_field "$name" 'errors by step')" \
+        "(see bench/out/py-$name.txt and bench/out/gunicorn.log)" >&2
+      failed=1
+    fi
+    track "py-$endpoint" "$(py_field "$name" rate)"
+  done
+  spread_warning "py-$endpoint" "$label"
 done
 if grep -q 'WORKER TIMEOUT\|Traceback' "$OUT/gunicorn.log"; then
   echo "bench: warning: errors in bench/out/gunicorn.log:" >&2
@@ -227,7 +309,12 @@ fi
 
 HEALTHZ=${BEST[healthz]:-}
 HOME_RPS=${BEST[home]:-}
-[ -n "$HEALTHZ" ] && [ -n "$HOME_RPS" ] || die "could not read Requests/sec from wrk's output"
+SEARCH_RPS=${BEST[branch-search]:-}
+PY_HEALTHZ=${BEST[py-healthz]:-}
+CHECKOUT=${BEST[py-checkout]:-}
+[ -n "$HEALTHZ" ] && [ -n "$HOME_RPS" ] && [ -n "$SEARCH_RPS" ] \
+  || die "could not read Requests/sec from wrk's output"
+[ -n "$PY_HEALTHZ" ] && [ -n "$CHECKOUT" ] || die "could not read the Python client's rates"
 
 echo
 echo "== results (the best of $ROUNDS round(s) per endpoint) =="
@@ -237,5 +324,21 @@ awk -v c="$HOME_RPS" -v h="$HEALTHZ" 'BEGIN { printf "ratio catalog/healthz: %.2
 grep '^SQL queries per home page:' <<<"$QUERIES"
 grep '^bytes per home page:' <<<"$BYTES"
 echo "aim: ratio >= 0.35, queries <= 4"
+echo
+printf 'branch-search: %.0f req/s\n' "$SEARCH_RPS"
+echo "  (GET $BRANCH_SEARCH with HX-Request: true: the picker's fragment, the 20 nearest of the" \
+  "demo's stores and $BRANCHES more)"
+awk -v c="$SEARCH_RPS" -v h="$HEALTHZ" 'BEGIN { printf "ratio branch-search/healthz: %.2f\n", c / h }'
+grep '^SQL queries per branch search:' <<<"$QUERIES"
+grep '^branch-search nearest query uses' <<<"$EXPLAIN"
+echo "aim: branch-search >= 0.30"
+echo
+printf 'healthz (python client): %.0f req/s\n' "$PY_HEALTHZ"
+printf 'checkout: %.1f orders/s (%s clients)\n' "$CHECKOUT" "$CHECKOUT_CLIENTS"
+echo "  (timed: each order's whole loop, POST /cart/add + GET /checkout + POST /checkout, one" \
+  "order counted per POST /checkout; COD, over $CHECKOUT_ROWS item(s) and $CHECKOUT_ROWS branch(es))"
+awk -v c="$CHECKOUT" -v h="$PY_HEALTHZ" 'BEGIN { printf "ratio checkout/healthz: %.2f\n", c / h }'
+grep '^SQL queries per order loop:' <<<"$QUERIES"
+echo "aim: checkout >= 0.10"
 
 [ "$failed" -eq 0 ] || die "errors under load (above)"

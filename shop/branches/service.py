@@ -29,7 +29,49 @@ NEAR = re.compile(rf"^\s*({_DEGREES})\s*,\s*({_DEGREES})\s*$", re.ASCII)
 MAX_NEAR = 64
 # Half-sizes, in degrees of latitude, of the boxes the nearest-first search tries: 2.2 km, then
 # ×4 each time, up to about 9,000 km; past the last one it takes the whole table.
-SEARCH_BOXES = tuple(0.02 * 4**k for k in range(7))
+# Half the side of the box, in degrees of latitude, searched first for the nearest stores
+# (about 11 km): it holds enough stores in a city, and the (lat, lng) index answers it.
+NEAR_BOX = 0.1
+ROW_COLUMNS = (
+    Branch.code,
+    Branch.name,
+    Branch.address,
+    Branch.city,
+    Branch.province,
+    Branch.lat,
+    Branch.lng,
+    Branch.opens_at,
+    Branch.closes_at,
+    Branch.frozen,
+    Branch.shelf_capacity,
+    Branch.reserved,
+    Branch.active,
+    Branch.kind,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BranchRow:
+    """A branch as the picker reads it: plain values (no ORM object per row)."""
+
+    code: str
+    name: str
+    address: str
+    city: str
+    province: str
+    lat: float
+    lng: float
+    opens_at: int
+    closes_at: int
+    frozen: bool
+    shelf_capacity: int
+    reserved: int
+    active: bool
+    kind: BranchKind
+
+    @property
+    def free_capacity(self) -> int:
+        return max(0, self.shelf_capacity - self.reserved)
 
 
 class BranchNotFound(NotFound):
@@ -284,14 +326,15 @@ def search(
 
     Every word of `q` must appear in the name, city, province, code or address (any case; LIKE
     wildcards are plain text). Without `near`: by city, then name, in one query. With `near`
-    (lat, lng): nearest first with `distance_km`, in two queries whatever the number of
+    (lat, lng): nearest first with `distance_km`, in one or two queries whatever the number of
     branches, and never a scan of every row in Python:
 
-    1. one statement counts, for boxes of growing size around `near` (SEARCH_BOXES), the
-       matching stores in each, each count stopping at the number it needs (LIMIT);
-    2. the smallest box holding enough of them, grown by √2 (so it holds every store at least
-       as near as those), is read ordered by an equirectangular distance computed in SQL, with
-       LIMIT; if no box holds enough, the whole table is read that way.
+    1. the stores in a box of NEAR_BOX degrees around `near` (answered by the (lat, lng) index),
+       ordered by an equirectangular distance computed in SQL, with LIMIT; when that box holds
+       enough stores and the farthest one read lies inside the box's inner circle, no store
+       outside it can be nearer, and this is the answer;
+    2. otherwise (a sparse neighbourhood, or a narrow text filter) the whole filtered table is
+       ordered the same way in SQL, with LIMIT.
 
     The few rows read (`limit` + 20, a margin for the approximation) are then ordered by their
     exact great-circle distance: exact across the Philippines; from the far side of the world
@@ -312,39 +355,39 @@ def search(
     settings = {"frozen_required": frozen_required, "packages": packages, "at": at}
 
     if near is None:
-        rows = db.session.scalars(
-            sa.select(Branch)
+        rows = db.session.execute(
+            sa.select(*ROW_COLUMNS)
             .where(*conditions)
             .order_by(Branch.city, Branch.name, Branch.code)
             .limit(limit)
         )
-        return [to_choice(branch, **settings) for branch in rows]
+        return [to_choice(BranchRow(*row), **settings) for row in rows]
 
     lat, lng = near
     # Read a few more than asked: the SQL order is an approximation, the final one is exact.
     wanted = limit + 20
     coslat = max(math.cos(math.radians(lat)), 1e-6)
-
-    def at_most_wanted(half: float):
-        inside = sa.select(Branch.id).where(*conditions, *_box(lat, lng, half, coslat))
-        return (
-            sa.select(sa.func.count())
-            .select_from(inside.limit(wanted).subquery())
-            .scalar_subquery()
-        )
-
-    counts = db.session.execute(sa.select(*map(at_most_wanted, SEARCH_BOXES))).one()
-    half = next((h for h, n in zip(SEARCH_BOXES, counts, strict=True) if n >= wanted), None)
-    box = _box(lat, lng, half * math.sqrt(2), coslat) if half is not None else []
     dlat, dlng = Branch.lat - lat, (Branch.lng - lng) * coslat
-    rows = db.session.scalars(
-        sa.select(Branch)
-        .where(*conditions, *box)
-        .order_by(dlat * dlat + dlng * dlng, Branch.id)
-        .limit(wanted)
-    )
+    flat_distance = (dlat * dlat + dlng * dlng).label("flat_distance")
+
+    def nearest(*box):
+        return db.session.execute(
+            sa.select(*ROW_COLUMNS, flat_distance)
+            .where(*conditions, *box)
+            .order_by(flat_distance, Branch.id)
+            .limit(wanted)
+        ).all()
+
+    rows = nearest(*_box(lat, lng, NEAR_BOX, coslat))
+    if len(rows) < wanted or rows[-1].flat_distance > NEAR_BOX * NEAR_BOX:
+        # Too few stores near enough: the box might miss a nearer one outside it. Sort the
+        # whole (filtered) table in SQL instead: still never row by row in Python.
+        rows = nearest()
     measured = sorted(
-        ((haversine_km(lat, lng, b.lat, b.lng), b.code, b) for b in rows),
+        (
+            (haversine_km(lat, lng, row.lat, row.lng), row.code, BranchRow(*row[:-1]))
+            for row in rows
+        ),
         key=lambda row: row[:2],
     )
     return [
@@ -371,9 +414,16 @@ def get_branch(code: str) -> Branch:
 # --- capacity -----------------------------------------------------------------------------------
 
 
-def reserve(code: str, packages: int, frozen_required: bool = False) -> Branch:
-    """Take `packages` slots of the branch's shelf for an order, and return the branch (its
-    `reserved` read back after the update).
+@dataclass(frozen=True)
+class Reservation:
+    id: int  # the branch's
+    code: str
+    reserved: int  # the branch's reserved slots, this reservation included
+
+
+def reserve(code: str, packages: int, frozen_required: bool = False) -> Reservation:
+    """Take `packages` slots of the branch's shelf for an order, and say which branch and how
+    many of its slots are now reserved (read back by the same statement: RETURNING).
 
     One conditional UPDATE (`reserved = reserved + n WHERE ... AND reserved + n <=
     shelf_capacity`): the database decides, so concurrent orders (many workers, PostgreSQL)
@@ -396,17 +446,18 @@ def reserve(code: str, packages: int, frozen_required: bool = False) -> Branch:
     ]
     if frozen_required:
         conditions.append(Branch.frozen.is_(True))
-    result = db.session.execute(
+    taken = db.session.execute(
         sa.update(Branch)
         .where(*conditions)
         .values(reserved=Branch.reserved + packages)
+        .returning(Branch.id, Branch.code, Branch.reserved)
         .execution_options(synchronize_session=False)
-    )
+    ).one_or_none()
+    if taken is not None:
+        return Reservation(*taken)
     branch = db.session.scalar(
         sa.select(Branch).where(Branch.code == code).execution_options(populate_existing=True)
     )
-    if result.rowcount == 1:
-        return branch
     if branch is None or branch.kind != BranchKind.STORE:
         raise BranchNotFound()
     why = unavailable(branch, frozen_required=frozen_required, packages=packages)

@@ -34,6 +34,7 @@ from shop.timeutil import utcnow
 SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
 COD_CAP = Money.pesos(50_000)
 CODE_PAYMENT_CAP = Money.pesos(50_000)
+ATTEMPTS = 3  # draws of random numbers before giving up (a repeat is one in ~10^11)
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud safely
 
 
@@ -112,6 +113,32 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class PlacedOrder:
+    """What placing an order tells the caller, read before the commit (so nothing is read
+    back from the database after it)."""
+
+    number: str
+    status: OrderStatus
+    payment_method: PaymentMethod
+    total: int
+    shipment_id: int | None
+    hold_until: datetime | None
+    pay_code: str | None
+
+    @classmethod
+    def of(cls, order: Order) -> "PlacedOrder":
+        return cls(
+            order.number,
+            order.status,
+            order.payment_method,
+            order.total,
+            order.shipment_id,
+            order.hold_until,
+            order.pay_code,
+        )
+
+
+@dataclass(frozen=True)
 class Contact:
     name: str
     phone: str
@@ -158,7 +185,7 @@ def place_order(
     expected_total: int | None,
     user_id: int | None = None,
     now: datetime | None = None,
-) -> Order:
+) -> PlacedOrder:
     """Place an order for the cart, in one transaction: stock reserved by conditional updates
     (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved, the
     order, its lines, and for cash on delivery the shipment with its tracking numbers and
@@ -173,7 +200,7 @@ def place_order(
         raise InvalidInput("This checkout form is out of date. Reload the page.")
     existing = _by_idempotency_key(idempotency_key)
     if existing is not None:
-        return existing
+        return PlacedOrder.of(existing)
 
     offer, _ = quote(contents)
     if offer.notices:  # first: "X sold out" says more than "your cart is empty"
@@ -190,32 +217,40 @@ def place_order(
     if offer.packages and not branch_code:
         raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
 
-    try:
-        order = _write_order(offer, idempotency_key, contact, method, branch_code, user_id, now)
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # Another request with the same key committed first (a double-click): that order is
-        # this order. Any other clash (a code drawn twice at once) is a failed attempt.
-        db.session.rollback()
-        existing = _by_idempotency_key(idempotency_key)
-        if existing is not None:
-            return existing
-        raise
-    except BaseException:
-        db.session.rollback()
-        raise
-    return order
+    for attempt in range(ATTEMPTS):
+        try:
+            placed = PlacedOrder.of(
+                _write_order(offer, idempotency_key, contact, method, branch_code, user_id, now)
+            )
+            db.session.commit()
+            return placed
+        except sa.exc.IntegrityError:
+            # Another request with the same key committed first (a double-click): that order
+            # is this order. Otherwise a number drawn at random was drawn twice at once (the
+            # unique indexes caught it): draw again.
+            db.session.rollback()
+            existing = _by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return PlacedOrder.of(existing)
+            if attempt == ATTEMPTS - 1:
+                raise
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Order:
+    """Every row of a new order, flushed once (the caller commits)."""
     for line in sorted(offer.cart.lines, key=lambda line: line.item.id):
         catalog.take_stock(line.item.id, line.quantity, line.item.name)
     branch = None
     if offer.packages:
         branch = branches.reserve(branch_code, offer.packages, frozen_required=offer.frozen)
     total = offer.total.centavos
+    number = _new_order_number()
     order = Order(
-        number=_new_order_number(),
+        number=number,
         idempotency_key=key,
         user_id=user_id,
         name=contact.name,
@@ -230,22 +265,21 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Orde
         total=total,
         amount_due=total if method is PaymentMethod.COD else 0,
         created_at=now,
+        lines=[
+            OrderLine(
+                item_id=line.item.id,
+                name=line.item.name,
+                unit_price=line.item.price,
+                quantity=line.quantity,
+                virtual=line.item.virtual,
+                frozen=line.item.frozen,
+            )
+            for line in offer.cart.lines
+        ],
     )
-    order.lines = [
-        OrderLine(
-            item_id=line.item.id,
-            name=line.item.name,
-            unit_price=line.item.price,
-            quantity=line.quantity,
-            virtual=line.item.virtual,
-            frozen=line.item.frozen,
-        )
-        for line in offer.cart.lines
-    ]
-    db.session.add(order)
     if method is PaymentMethod.COD:
         shipment = ecms.create_shipment(
-            reference=order.number,
+            reference=number,
             payment=PaymentMode.COD,
             amount_due=total,
             branch_id=branch.id,
@@ -256,10 +290,11 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Orde
         order.status = OrderStatus.CONFIRMED
     elif method is PaymentMethod.CODE:
         deadline = now + pay_code_period()
-        order.pay_code = ecms.issue_pay_code(order.number, total, deadline).code
+        order.pay_code = ecms.issue_pay_code(number, total, deadline).code
         order.hold_until = deadline
     else:
         order.hold_until = now + hold_period()
+    db.session.add(order)
     db.session.flush()
     return order
 
@@ -270,12 +305,9 @@ def _give_back_stock(order: Order) -> None:
 
 
 def _new_order_number() -> str:
-    for _ in range(8):
-        raw = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
-        number = f"CQ-{raw[:4]}-{raw[4:]}"
-        if db.session.scalar(sa.select(Order.id).where(Order.number == number)) is None:
-            return number
-    raise RuntimeError("no free order number")  # pragma: no cover
+    """CQ-XXXX-XXXX from 30^8 (6.6 × 10^11) numbers; the unique index catches a repeat."""
+    raw = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+    return f"CQ-{raw[:4]}-{raw[4:]}"
 
 
 def _by_idempotency_key(key: str) -> Order | None:

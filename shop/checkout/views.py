@@ -8,7 +8,7 @@ from flask_login import current_user
 from shop.branches.views import picker_context
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
-from shop.checkout.models import PaymentMethod
+from shop.checkout.models import OrderStatus, PaymentMethod
 from shop.errors import DomainError
 
 bp = Blueprint("checkout", __name__)
@@ -46,11 +46,11 @@ def _render(form, offer, status=200, error=None):
 
 @bp.route("/checkout", methods=["GET", "POST"])
 def checkout():
-    offer, kept = service.quote(session.get("cart"))
-    if request.method == "GET" and kept != session.get("cart", {}):
-        session["cart"] = kept  # (on POST, place_order must see what changed to say so)
     form = CheckoutForm()
     if request.method == "GET":
+        offer, kept = service.quote(session.get("cart"))
+        if kept != session.get("cart", {}):
+            session["cart"] = kept
         if current_user.is_authenticated:
             form.name.data = form.name.data or current_user.name
             form.email.data = form.email.data or current_user.email
@@ -58,9 +58,9 @@ def checkout():
         form.expected_total.data = str(offer.total.centavos)
         return _render(form, offer)
     if request.form.get("action") == "search-branches":  # the picker's search, without JS
-        return _render(form, offer)
+        return _render(form, service.quote(session.get("cart"))[0])
     if not form.validate_on_submit():
-        return _render(form, offer, 422)
+        return _render(form, service.quote(session.get("cart"))[0], 422)
     try:
         contact = service.check_contact(form.name.data, form.phone.data, form.email.data)
         order = service.place_order(
@@ -84,7 +84,10 @@ def checkout():
     remembered = [n for n in session.get("orders", []) if n != order.number]
     session["orders"] = [order.number, *remembered][:REMEMBERED_ORDERS]
     key = service.order_key(order.number)
-    if order.payment_method is PaymentMethod.ONLINE and order.status.value == "awaiting_payment":
+    if (
+        order.payment_method is PaymentMethod.ONLINE
+        and order.status is OrderStatus.AWAITING_PAYMENT
+    ):
         return redirect(url_for("payments.pay", number=order.number, key=key), 303)
     return redirect(url_for("checkout.order", number=order.number, key=key), 303)
 

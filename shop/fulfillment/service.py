@@ -35,7 +35,6 @@ TRANSITIONS: dict[tuple[PackageState, str], PackageState] = {
     (S.RETURN_DROPPED_OFF, "pull_out"): S.RETURNING,
     (S.RETURNING, "return_to_merchant"): S.RETURNED_TO_MERCHANT,
 }
-MAX_CODE_ATTEMPTS = 8
 
 
 class InvalidTransition(Conflict):
@@ -84,17 +83,6 @@ def transition(package: Package, action: str, *, actor: str = "system", place: s
     db.session.flush()
 
 
-def _unused(kind: CodeType, taken) -> str:
-    """A fresh random code of `kind` not yet in the database. The unique index is the final
-    guard: a concurrent transaction drawing the same code (odds of one in 10^11) fails its
-    commit, and the caller retries the whole operation."""
-    for _ in range(MAX_CODE_ATTEMPTS):
-        candidate = codes.generate(kind)
-        if db.session.scalar(sa.select(sa.literal(1)).where(taken == candidate)) is None:
-            return candidate
-    raise RuntimeError(f"no free {kind} code after {MAX_CODE_ATTEMPTS} draws")  # pragma: no cover
-
-
 def issue_code(
     kind: CodeType,
     *,
@@ -103,11 +91,13 @@ def issue_code(
     amount: int = 0,
     expires_at: datetime | None = None,
 ) -> Code:
-    """Issue a PAY, CLAIM, REFERENCE or RETURN code, unique among every code. Flushes only."""
+    """Issue a PAY, CLAIM, REFERENCE or RETURN code. Its uniqueness is the unique index's job:
+    a code drawn twice (one in 10^12) fails the caller's flush or commit with an IntegrityError,
+    and the caller draws again (checkout retries the whole order). Adds, never flushes."""
     if kind is CodeType.TRACKING:
         raise ValueError("tracking numbers belong to packages: see create_shipment")
     code = Code(
-        code=_unused(kind, Code.code),
+        code=codes.generate(kind),
         kind=kind,
         shipment=shipment,
         reference=reference,
@@ -115,7 +105,6 @@ def issue_code(
         expires_at=expires_at,
     )
     db.session.add(code)
-    db.session.flush()
     return code
 
 
@@ -149,7 +138,7 @@ def create_shipment(
     for parcel in parcels:
         package = Package(
             shipment=shipment,
-            tracking_number=_unused(CodeType.TRACKING, Package.tracking_number),
+            tracking_number=codes.generate(CodeType.TRACKING),
             state=PackageState.LABEL_ISSUED,
             frozen=parcel.frozen,
             weight_g=parcel.weight_g,
@@ -166,9 +155,9 @@ def create_shipment(
                 actor=actor,
             )
         )
-        db.session.flush()  # the next draw must see this tracking number
     kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
     issue_code(kind, shipment=shipment, reference=reference, amount=amount_due)
+    db.session.flush()  # one flush for the shipment, its packages, events and code
     return shipment
 
 
@@ -181,7 +170,7 @@ def describe(parcel: PackedPackage) -> str:
 
 
 def issue_pay_code(reference: str, amount: int, expires_at: datetime) -> Code:
-    """A PAY CODE for paying `amount` at any counter before `expires_at`. Flushes only."""
+    """A PAY CODE for paying `amount` at any counter before `expires_at`. Adds only."""
     return issue_code(CodeType.PAY, reference=reference, amount=amount, expires_at=expires_at)
 
 

@@ -314,3 +314,45 @@ def test_a_missing_total_is_refused(app, client, make):
     response = _checkout(client, make.branch(), expected_total="")
     assert response.status_code == 409
     assert _count(app, Order) == 0
+
+
+def test_a_number_drawn_twice_is_caught_by_the_index_and_drawn_again(app, make, monkeypatch):
+    from shop import codes as code_module
+
+    item = make.item(stock=10)
+    branch = make.branch()
+    contact_args = ("Maria", "09171234567", "m@example.com")
+
+    def place(key):
+        with app.app_context():
+            offer, _ = service.quote({str(item.id): 1})
+            return service.place_order(
+                {str(item.id): 1},
+                idempotency_key=key,
+                contact=service.check_contact(*contact_args),
+                method=PaymentMethod.COD,
+                branch_code=branch.code,
+                expected_total=offer.total.centavos,
+            )
+
+    first = place("first")
+    with app.app_context():
+        taken = db.session.scalar(sa.select(Package.tracking_number))
+    fresh = code_module.generate
+    draws = iter([first.number])
+    monkeypatch.setattr(service, "_new_order_number", lambda: next(draws, "CQ-ZZZZ-ZZZZ"))
+    tracking = iter([taken])
+    monkeypatch.setattr(
+        code_module,
+        "generate",
+        lambda kind: (
+            next(tracking, None) or fresh(kind) if kind is CodeType.TRACKING else fresh(kind)
+        ),
+    )
+    second = place("second")
+    assert second.number == "CQ-ZZZZ-ZZZZ"
+    assert _count(app, Order) == 2
+    assert _get(app, Item, id=item.id).stock == 8  # the failed attempt took nothing
+    with app.app_context():
+        numbers = list(db.session.scalars(sa.select(Package.tracking_number)))
+    assert len(numbers) == len(set(numbers)) == 2
