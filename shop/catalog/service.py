@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from shop.catalog.models import LOW_STOCK, Category, Item
 from shop.errors import Conflict, InvalidInput, NotFound
@@ -225,7 +226,12 @@ def get_items(ids) -> dict[int, Item]:
     ids = list(ids)
     if not ids:
         return {}
-    rows = db.session.scalars(sa.select(Item).where(Item.id.in_(ids), Item.active.is_(True)))
+    rows = db.session.scalars(
+        # The cart and checkout never show the category: don't join it (lazyload).
+        sa.select(Item)
+        .where(Item.id.in_(ids), Item.active.is_(True))
+        .options(lazyload(Item.category))
+    )
     return {item.id: item for item in rows}
 
 
@@ -318,4 +324,7 @@ def get_items_any(ids) -> dict[int, Item]:
     ids = list(ids)
     if not ids:
         return {}
-    return {item.id: item for item in db.session.scalars(sa.select(Item).where(Item.id.in_(ids)))}
+    rows = db.session.scalars(
+        sa.select(Item).where(Item.id.in_(ids)).options(lazyload(Item.category))
+    )
+    return {item.id: item for item in rows}
