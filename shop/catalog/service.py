@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import lazyload
 
 from shop.catalog.models import LOW_STOCK, Category, Item
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment.packing import fits
+from shop.money import Money
 
 MAX_QUERY = 100
 MAX_PAGE = 10_000
@@ -83,6 +83,10 @@ class ItemCard:
     @property
     def dimensions_mm(self) -> tuple[int, int, int]:
         return (self.length_mm, self.width_mm, self.height_mm)
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(self.price)
 
 
 @dataclass(frozen=True)
@@ -221,18 +225,16 @@ def get_item(slug: str) -> Item:
     return item
 
 
-def get_items(ids) -> dict[int, Item]:
-    """Active items by id, in one query (missing ids are simply absent)."""
+def get_items(ids) -> dict[int, ItemCard]:
+    """Active items by id, as plain values, in one query (missing ids are simply absent).
+    The cart and checkout read these on every request."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = db.session.scalars(
-        # The cart and checkout never show the category: don't join it (lazyload).
-        sa.select(Item)
-        .where(Item.id.in_(ids), Item.active.is_(True))
-        .options(lazyload(Item.category))
+    rows = db.session.execute(
+        sa.select(*CARD_COLUMNS).where(Item.id.in_(ids), Item.active.is_(True))
     )
-    return {item.id: item for item in rows}
+    return {row.id: ItemCard(*row) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -319,12 +321,10 @@ def give_back_stock(item_id: int, quantity: int) -> None:
     )
 
 
-def get_items_any(ids) -> dict[int, Item]:
+def get_items_any(ids) -> dict[int, ItemCard]:
     """Items by id, active or not (an order's items may have been retired since)."""
     ids = list(ids)
     if not ids:
         return {}
-    rows = db.session.scalars(
-        sa.select(Item).where(Item.id.in_(ids)).options(lazyload(Item.category))
-    )
-    return {item.id: item for item in rows}
+    rows = db.session.execute(sa.select(*CARD_COLUMNS).where(Item.id.in_(ids)))
+    return {row.id: ItemCard(*row) for row in rows}

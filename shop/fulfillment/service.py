@@ -38,6 +38,14 @@ TRANSITIONS: dict[tuple[PackageState, str], PackageState] = {
 }
 
 
+# Built once: create_shipment runs inside every checkout, and a statement built per call
+# costs more Python than its round trip.
+INSERT_SHIPMENT = sa.insert(Shipment).returning(Shipment.id)
+INSERT_PACKAGES = sa.insert(Package).returning(Package.id, sort_by_parameter_order=True)
+INSERT_EVENTS = sa.insert(PackageEvent)
+INSERT_CODE = sa.insert(Code)
+
+
 class InvalidTransition(Conflict):
     """That can't be done to the package in its current state."""
 
@@ -131,23 +139,21 @@ def create_shipment(
         raise ValueError("a prepaid shipment has nothing due at the counter")
     now = utcnow()
     shipment_id = db.session.execute(
-        sa.insert(Shipment)
-        .values(
-            source=source,
-            reference=reference,
-            payment=payment,
-            amount_due=amount_due,
-            branch_id=branch_id,
-            recipient_name=recipient.name,
-            recipient_phone=recipient.phone,
-            recipient_email=recipient.email,
-            created_at=now,
-        )
-        .returning(Shipment.id)
+        INSERT_SHIPMENT,
+        {
+            "source": source,
+            "reference": reference,
+            "payment": payment,
+            "amount_due": amount_due,
+            "branch_id": branch_id,
+            "recipient_name": recipient.name,
+            "recipient_phone": recipient.phone,
+            "recipient_email": recipient.email,
+            "created_at": now,
+        },
     ).scalar_one()
-    parcels = list(parcels)
     package_ids = db.session.scalars(
-        sa.insert(Package).returning(Package.id, sort_by_parameter_order=True),
+        INSERT_PACKAGES,
         [
             {
                 "shipment_id": shipment_id,
@@ -164,7 +170,7 @@ def create_shipment(
     ).all()
     if package_ids:
         db.session.execute(
-            sa.insert(PackageEvent),
+            INSERT_EVENTS,
             [
                 {
                     "package_id": package_id,
@@ -180,15 +186,17 @@ def create_shipment(
         )
     kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
     db.session.execute(
-        sa.insert(Code).values(
-            code=codes.generate(kind),
-            kind=kind,
-            shipment_id=shipment_id,
-            reference=reference,
-            amount=amount_due,
-            live=True,
-            created_at=now,
-        )
+        INSERT_CODE,
+        {
+            "code": codes.generate(kind),
+            "kind": kind,
+            "shipment_id": shipment_id,
+            "reference": reference,
+            "amount": amount_due,
+            "live": True,
+            "expires_at": None,
+            "created_at": now,
+        },
     )
     return shipment_id
 
