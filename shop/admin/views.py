@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template
 
 from shop.admin import service
-from shop.auth.models import Role
+from shop.auth.service import Role
 from shop.auth.views import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -129,6 +129,12 @@ def test_a_frozen_order_cannot_choose_a_branch_without_a_freezer(page):
     row = page.locator("#branch-results").get_by_text(re.compile("frozen", re.I))
     expect(row.first).to_be_visible()
     screenshot(page, "checkout-frozen-360")
+    # Forcing the choice past the page (the radio re-enabled by hand) is refused by the server.
+    _contact(page)
+    page.get_by_label("Pay at the store (cash on pickup)").check()
+    disabled.first.evaluate("radio => { radio.disabled = false; radio.checked = true; }")
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    expect(page.locator("#checkout-error")).to_contain_text("doesn't keep frozen items")
 
 
 def test_a_card_that_asks_for_3d_secure(page):
