@@ -10,6 +10,7 @@ from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import OrderStatus, PaymentMethod
 from shop.errors import DomainError
+from shop.extensions import limiter
 
 bp = Blueprint("checkout", __name__)
 
@@ -93,6 +94,7 @@ def checkout():
 
 
 @bp.get("/orders/<number>")
+@limiter.limit("60 per minute")  # order numbers are a lookup: no guessing at speed
 def order(number: str):
     found = service.get_order(number)
     if not service.can_view(
