@@ -23,7 +23,7 @@ from shop.cart import service as cart_service
 from shop.catalog import service as catalog
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.contact import normalize_phone
-from shop.errors import Conflict, InvalidInput, NotFound
+from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import service as ecms
 from shop.fulfillment.models import PaymentMode
@@ -192,30 +192,24 @@ def place_order(
     PAY & CLAIM code, or for code payment its PAY CODE.
 
     The same idempotency key always gives the same order: a double-click or a replayed POST
-    places one order. Raises EmptyCart, CartChanged, NotEligible, PaymentNotAllowed,
-    cart.OutOfStock, branches.BranchNotFound / BranchUnavailable, InvalidInput.
+    places one order (the unique index on the key decides; a repeat is looked up only when
+    its own attempt fails, so the usual order costs no extra query).
+
+    Raises EmptyCart, CartChanged, NotEligible, PaymentNotAllowed, catalog.StockGone,
+    branches.BranchNotFound / BranchUnavailable, InvalidInput.
     """
     now = now or utcnow()
     if not idempotency_key or len(idempotency_key) > 64:
         raise InvalidInput("This checkout form is out of date. Reload the page.")
-    existing = _by_idempotency_key(idempotency_key)
-    if existing is not None:
-        return PlacedOrder.of(existing)
-
-    offer, _ = quote(contents)
-    if offer.notices:  # first: "X sold out" says more than "your cart is empty"
-        raise CartChanged(" ".join(offer.notices))
-    if not offer.cart:
-        raise EmptyCart()
-    if expected_total != offer.total.centavos:  # what the shopper saw is what they pay
-        raise CartChanged("Prices or your cart changed. Please check the new total and confirm.")
-    if offer.problems:
-        raise NotEligible(" ".join(offer.problems))
-    reason = offer.methods().get(method, "Choose how you'd like to pay.")
-    if reason:
-        raise PaymentNotAllowed(reason, field="payment")
-    if offer.packages and not branch_code:
-        raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
+    try:
+        offer = _acceptable_offer(contents, method, branch_code, expected_total)
+    except DomainError:
+        # A repeat of a request that already placed its order finds the cart emptied (or
+        # the stock taken by that very order): it gets that order, not an error.
+        existing = _by_idempotency_key(idempotency_key)
+        if existing is not None:
+            return PlacedOrder.of(existing)
+        raise
 
     for attempt in range(ATTEMPTS):
         try:
@@ -234,10 +228,38 @@ def place_order(
                 return PlacedOrder.of(existing)
             if attempt == ATTEMPTS - 1:
                 raise
+        except DomainError:
+            # Stock or shelf gone: maybe to a twin of this request (same key) that committed
+            # while this one waited on the row lock.
+            db.session.rollback()
+            existing = _by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return PlacedOrder.of(existing)
+            raise
         except BaseException:
             db.session.rollback()
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _acceptable_offer(contents, method, branch_code, expected_total) -> Quote:
+    """The quote for the cart, if an order can be placed for it as asked. Raises the domain
+    errors place_order documents."""
+    offer, _ = quote(contents)
+    if offer.notices:  # first: "X sold out" says more than "your cart is empty"
+        raise CartChanged(" ".join(offer.notices))
+    if not offer.cart:
+        raise EmptyCart()
+    if expected_total != offer.total.centavos:  # what the shopper saw is what they pay
+        raise CartChanged("Prices or your cart changed. Please check the new total and confirm.")
+    if offer.problems:
+        raise NotEligible(" ".join(offer.problems))
+    reason = offer.methods().get(method, "Choose how you'd like to pay.")
+    if reason:
+        raise PaymentNotAllowed(reason, field="payment")
+    if offer.packages and not branch_code:
+        raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
+    return offer
 
 
 def _write_order(offer, key, contact, method, branch_code, user_id, now) -> PlacedOrder:

@@ -41,8 +41,7 @@ TRANSITIONS: dict[tuple[PackageState, str], PackageState] = {
 # Built once: create_shipment runs inside every checkout, and a statement built per call
 # costs more Python than its round trip.
 INSERT_SHIPMENT = sa.insert(Shipment).returning(Shipment.id)
-INSERT_PACKAGES = sa.insert(Package).returning(Package.id, sort_by_parameter_order=True)
-INSERT_EVENTS = sa.insert(PackageEvent)
+INSERT_PACKAGES = sa.insert(Package)
 INSERT_CODE = sa.insert(Code)
 
 
@@ -129,7 +128,7 @@ def create_shipment(
     actor: str = "system",
 ) -> int:
     """Request shipping labels: one package per parcel, each with its own tracking number and
-    state label_issued (and the event saying so), and the shipment's code: a CLAIM CODE when
+    state label_issued, and the shipment's code: a CLAIM CODE when
     prepaid, a PAY & CLAIM (REFERENCE) code when cash on delivery. Returns the shipment's id.
 
     Written with a few multi-row INSERT statements rather than one ORM object per row: this
@@ -152,7 +151,9 @@ def create_shipment(
             "created_at": now,
         },
     ).scalar_one()
-    package_ids = db.session.scalars(
+    # A package is born label_issued at created_at: that is its first timeline entry, and
+    # events record the transitions after it (see tracking()).
+    db.session.execute(
         INSERT_PACKAGES,
         [
             {
@@ -167,23 +168,7 @@ def create_shipment(
             }
             for parcel in parcels
         ],
-    ).all()
-    if package_ids:
-        db.session.execute(
-            INSERT_EVENTS,
-            [
-                {
-                    "package_id": package_id,
-                    "action": "issue_label",
-                    "from_state": None,
-                    "to_state": PackageState.LABEL_ISSUED,
-                    "actor": actor,
-                    "place": "",
-                    "at": now,
-                }
-                for package_id in package_ids
-            ],
-        )
+    )
     kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
     db.session.execute(
         INSERT_CODE,
@@ -277,5 +262,8 @@ def tracking(package: Package) -> Tracking:
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
         branch_name=branch.name if branch else "",
-        timeline=[(event.at, STATE_TEXT[event.to_state]) for event in reversed(package.events)],
+        timeline=[
+            *((event.at, STATE_TEXT[event.to_state]) for event in reversed(package.events)),
+            (package.created_at, STATE_TEXT[S.LABEL_ISSUED]),
+        ],
     )
