@@ -296,21 +296,24 @@ class StockGone(Conflict):
     """Not enough is left of that item."""
 
 
-def take_stock(item_id: int, quantity: int, name: str = "An item") -> None:
+def take_stock(item_id: int, quantity: int) -> ItemCard:
     """Reserve stock with one conditional update: it succeeds only while enough is left, so two
-    checkouts can never both take the last unit, however many workers run. Raises StockGone.
-    Flushes only: the caller's transaction commits (or rolls the reservation back)."""
-    result = db.session.execute(
+    checkouts can never both take the last unit, however many workers run. Returns the item as
+    the same statement left it (RETURNING: its price as reserved, its stock after). Raises
+    StockGone. Never commits: the caller's transaction commits or rolls the reservation back."""
+    taken = db.session.execute(
         sa.update(Item)
         .where(Item.id == item_id, Item.active.is_(True), Item.stock >= quantity)
-        .values(stock=Item.stock - quantity),
+        .values(stock=Item.stock - quantity)
+        .returning(*CARD_COLUMNS),
         execution_options={"synchronize_session": False},
-    )
-    if result.rowcount != 1:
+    ).one_or_none()
+    if taken is None:
         raise StockGone(
-            f"{name} just sold out, or not enough is left for your quantity. "
+            "An item just sold out, or not enough is left for your quantity. "
             "Please review your cart."
         )
+    return ItemCard(*taken)
 
 
 def give_back_stock(item_id: int, quantity: int) -> None:

@@ -148,10 +148,14 @@ class Contact:
 def quote(contents) -> tuple[Quote, dict]:
     """The quote for a cart, and the cart contents corrected for stock (see cart.load_cart)."""
     cart, kept = cart_service.load_cart(contents)
+    return _quote_of(cart), kept
+
+
+def _quote_of(cart: cart_service.Cart) -> Quote:
     packing = cart.packing
     subtotal = cart.subtotal
     shipping = SHIPPING_FEE_PER_PACKAGE * packing.count
-    return Quote(cart, packing, subtotal, shipping, subtotal + shipping, cart.notices), kept
+    return Quote(cart, packing, subtotal, shipping, subtotal + shipping, cart.notices)
 
 
 def check_contact(name: str, phone: str, email: str) -> Contact:
@@ -201,18 +205,14 @@ def place_order(
     now = now or utcnow()
     if not idempotency_key or len(idempotency_key) > 64:
         raise InvalidInput("This checkout form is out of date. Reload the page.")
-    try:
-        offer = _acceptable_offer(contents, method, branch_code, expected_total)
-    except DomainError:
-        # A repeat of a request that already placed its order finds the cart emptied (or
-        # the stock taken by that very order): it gets that order, not an error.
-        existing = _by_idempotency_key(idempotency_key)
-        if existing is not None:
-            return PlacedOrder.of(existing)
-        raise
-
+    contents = cart_service.normalize(contents)
     for attempt in range(ATTEMPTS):
         try:
+            # Stock first, with the prices the same statements return: one round trip per
+            # line instead of a read and then a write. Whatever check fails below rolls the
+            # reservation back.
+            offer = _quote_of(_take_cart(contents))
+            _check(offer, method, branch_code, expected_total)
             placed = _write_order(
                 offer, idempotency_key, contact, method, branch_code, user_id, now
             )
@@ -228,13 +228,15 @@ def place_order(
                 return PlacedOrder.of(existing)
             if attempt == ATTEMPTS - 1:
                 raise
-        except DomainError:
-            # Stock or shelf gone: maybe to a twin of this request (same key) that committed
-            # while this one waited on the row lock.
+        except DomainError as refused:
             db.session.rollback()
+            # A repeat of a request that already placed its order finds the cart emptied, or
+            # the stock taken by that very order: it gets that order, not an error.
             existing = _by_idempotency_key(idempotency_key)
             if existing is not None:
                 return PlacedOrder.of(existing)
+            if isinstance(refused, catalog.StockGone):
+                _explain_stock(contents)
             raise
         except BaseException:
             db.session.rollback()
@@ -242,14 +244,31 @@ def place_order(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _acceptable_offer(contents, method, branch_code, expected_total) -> Quote:
-    """The quote for the cart, if an order can be placed for it as asked. Raises the domain
-    errors place_order documents."""
+def _take_cart(contents: dict) -> cart_service.Cart:
+    """Reserve every line's stock (rows in item id order, so two checkouts never deadlock) and
+    return the cart as the reservations priced it. Raises EmptyCart, catalog.StockGone."""
+    if not contents:
+        raise EmptyCart()
+    lines = [
+        cart_service.CartLine(catalog.take_stock(int(item_id), quantity), quantity)
+        for item_id, quantity in sorted(contents.items(), key=lambda pair: int(pair[0]))
+    ]
+    return cart_service.Cart(lines, [])
+
+
+def _explain_stock(contents: dict) -> None:
+    """Stock ran short: say exactly what changed, as the cart page would ("Only 1 left of
+    ..."). Raises CartChanged or EmptyCart when it can say more; returns otherwise."""
     offer, _ = quote(contents)
-    if offer.notices:  # first: "X sold out" says more than "your cart is empty"
+    if offer.notices:
         raise CartChanged(" ".join(offer.notices))
     if not offer.cart:
         raise EmptyCart()
+
+
+def _check(offer: Quote, method, branch_code, expected_total) -> None:
+    """Can an order be placed for this quote as asked? Raises the domain errors place_order
+    documents."""
     if expected_total != offer.total.centavos:  # what the shopper saw is what they pay
         raise CartChanged("Prices or your cart changed. Please check the new total and confirm.")
     if offer.problems:
@@ -259,14 +278,12 @@ def _acceptable_offer(contents, method, branch_code, expected_total) -> Quote:
         raise PaymentNotAllowed(reason, field="payment")
     if offer.packages and not branch_code:
         raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
-    return offer
 
 
 def _write_order(offer, key, contact, method, branch_code, user_id, now) -> PlacedOrder:
-    """Every row of a new order, with plain multi-row INSERTs (this is the shop's busiest
-    write; the ORM's unit of work cost more than the database). Never commits."""
-    for line in sorted(offer.cart.lines, key=lambda line: line.item.id):
-        catalog.take_stock(line.item.id, line.quantity, line.item.name)
+    """Every row of a new order (its stock already taken), with plain multi-row INSERTs (this
+    is the shop's busiest write; the ORM's unit of work cost more than the database). Never
+    commits."""
     branch = None
     if offer.packages:
         branch = branches.reserve(branch_code, offer.packages, frozen_required=offer.frozen)
