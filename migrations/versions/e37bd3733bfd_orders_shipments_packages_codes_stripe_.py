@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('source', sa.String(length=40), nullable=False),
     sa.Column('reference', sa.String(length=64), nullable=False),
     sa.Column('payment', sa.Enum('prepaid', 'cod', name='paymentmode', native_enum=False, length=8), nullable=False),
+    sa.Column('code', sa.String(length=14), nullable=False),
     sa.Column('amount_due', sa.Integer(), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('recipient_name', sa.String(length=120), nullable=False),
@@ -39,6 +40,7 @@ def upgrade():
     sa.CheckConstraint('amount_due >= 0', name=op.f('ck_shipments_amount_due_not_negative')),
     sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_shipments_branch_id_branches')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments')),
+    sa.UniqueConstraint('code', name=op.f('uq_shipments_code')),
     sa.UniqueConstraint('source', 'reference', name='uq_shipments_source_reference')
     )
     with op.batch_alter_table('shipments', schema=None) as batch_op:

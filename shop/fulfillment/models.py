@@ -45,6 +45,10 @@ class Shipment(db.Model):
     source: Mapped[str] = mapped_column(sa.String(40), default="shop")  # "shop" or a merchant
     reference: Mapped[str] = mapped_column(sa.String(64))  # the source's order number
     payment: Mapped[PaymentMode] = mapped_column(str_enum(PaymentMode, 8))
+    # The code that unlocks it at the counter: a CLAIM CODE when prepaid, a PAY & CLAIM
+    # (REFERENCE) code when cash on delivery. It lives on the shipment it unlocks (its first
+    # digit says which kind), unique by index.
+    code: Mapped[str] = mapped_column(sa.String(14), unique=True)
     amount_due: Mapped[int] = mapped_column(default=0)  # centavos to collect at the counter
     branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     recipient_name: Mapped[str] = mapped_column(sa.String(120))
@@ -97,8 +101,10 @@ class PackageEvent(db.Model):
 
 
 class Code(db.Model):
-    """A PAY, CLAIM, PAY & CLAIM (REFERENCE) or RETURN code. Unique across every code ever
-    issued (a stricter rule than "among live codes", and the space of 10^12 allows it)."""
+    """A PAY or RETURN code: a code that stands for something other than a shipment (a
+    payment to take at the counter, a return to accept). CLAIM and REFERENCE codes live on
+    their shipment. Unique across every code of the kind ever issued, a stricter rule than
+    "among live codes" (the space of 10^12 allows it)."""
 
     __tablename__ = "codes"
 

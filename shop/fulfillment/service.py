@@ -42,7 +42,6 @@ TRANSITIONS: dict[tuple[PackageState, str], PackageState] = {
 # costs more Python than its round trip.
 INSERT_SHIPMENT = sa.insert(Shipment).returning(Shipment.id)
 INSERT_PACKAGES = sa.insert(Package)
-INSERT_CODE = sa.insert(Code)
 
 
 class InvalidTransition(Conflict):
@@ -99,11 +98,12 @@ def issue_code(
     amount: int = 0,
     expires_at: datetime | None = None,
 ) -> Code:
-    """Issue a PAY, CLAIM, REFERENCE or RETURN code. Its uniqueness is the unique index's job:
-    a code drawn twice (one in 10^12) fails the caller's flush or commit with an IntegrityError,
-    and the caller draws again (checkout retries the whole order). Adds, never flushes."""
-    if kind is CodeType.TRACKING:
-        raise ValueError("tracking numbers belong to packages: see create_shipment")
+    """Issue a PAY or RETURN code (CLAIM and REFERENCE codes are drawn with their shipment).
+    Its uniqueness is the unique index's job: a code drawn twice (one in 10^12) fails the
+    caller's flush or commit with an IntegrityError, and the caller draws again (checkout
+    retries the whole order). Adds, never flushes."""
+    if kind in (CodeType.TRACKING, CodeType.CLAIM, CodeType.REFERENCE):
+        raise ValueError(f"a {kind} code belongs to a package or shipment: see create_shipment")
     code = Code(
         code=codes.generate(kind),
         kind=kind,
@@ -137,12 +137,14 @@ def create_shipment(
     if payment is PaymentMode.PREPAID and amount_due:
         raise ValueError("a prepaid shipment has nothing due at the counter")
     now = utcnow()
+    kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
     shipment_id = db.session.execute(
         INSERT_SHIPMENT,
         {
             "source": source,
             "reference": reference,
             "payment": payment,
+            "code": codes.generate(kind),
             "amount_due": amount_due,
             "branch_id": branch_id,
             "recipient_name": recipient.name,
@@ -169,20 +171,6 @@ def create_shipment(
             for parcel in parcels
         ],
     )
-    kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
-    db.session.execute(
-        INSERT_CODE,
-        {
-            "code": codes.generate(kind),
-            "kind": kind,
-            "shipment_id": shipment_id,
-            "reference": reference,
-            "amount": amount_due,
-            "live": True,
-            "expires_at": None,
-            "created_at": now,
-        },
-    )
     return shipment_id
 
 
@@ -207,12 +195,16 @@ def retire_code(code: str) -> None:
     )
 
 
-def shipment_code(shipment: Shipment) -> Code | None:
-    """The live CLAIM or REFERENCE code of a shipment."""
-    return next(
-        (c for c in shipment.codes if c.live and c.kind in (CodeType.CLAIM, CodeType.REFERENCE)),
-        None,
-    )
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    kind: CodeType
+
+
+def shipment_code(shipment: Shipment) -> IssuedCode:
+    """The CLAIM or REFERENCE code of a shipment, with its kind."""
+    kind = CodeType.CLAIM if shipment.payment is PaymentMode.PREPAID else CodeType.REFERENCE
+    return IssuedCode(shipment.code, kind)
 
 
 def get_shipment(shipment_id: int) -> Shipment | None:
