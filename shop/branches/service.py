@@ -7,11 +7,13 @@ each, inside the caller's transaction, so two orders can never both take the las
 
 import math
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from shop.branches.models import Branch, BranchKind
 from shop.errors import Conflict, InvalidInput, NotFound
@@ -355,6 +357,8 @@ def search(
     settings = {"frozen_required": frozen_required, "packages": packages, "at": at}
 
     if near is None:
+        if not query:
+            return [to_choice(row, **settings) for row in _first_stores(limit)]
         rows = db.session.execute(
             sa.select(*ROW_COLUMNS)
             .where(*conditions)
@@ -394,6 +398,31 @@ def search(
         to_choice(branch, distance_km=distance, **settings)
         for distance, _, branch in measured[:limit]
     ]
+
+
+# The list every checkout page opens with (no search yet) is the same for everyone: each
+# process keeps it for BRANCH_LIST_CACHE_SECONDS (0 turns this off). Its free slots may be that
+# many seconds old; reserve() decides with the row's current count when the order is placed.
+_first: dict[tuple[str, int], tuple[float, list[BranchRow]]] = {}
+
+
+def _first_stores(limit: int) -> list[BranchRow]:
+    ttl = current_app.config.get("BRANCH_LIST_CACHE_SECONDS", 0)
+    key, now = (str(db.engine.url), limit), time.monotonic()
+    cached = _first.get(key)
+    if ttl and cached and now - cached[0] < ttl:
+        return cached[1]
+    rows = [
+        BranchRow(*row)
+        for row in db.session.execute(
+            sa.select(*ROW_COLUMNS)
+            .where(Branch.active.is_(True), Branch.kind == BranchKind.STORE)
+            .order_by(Branch.city, Branch.name, Branch.code)
+            .limit(limit)
+        )
+    ]
+    _first[key] = (now, rows)
+    return rows
 
 
 def get_branch(code: str) -> Branch:

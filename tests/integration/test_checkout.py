@@ -356,3 +356,27 @@ def test_a_number_drawn_twice_is_caught_by_the_index_and_drawn_again(app, make, 
     with app.app_context():
         numbers = list(db.session.scalars(sa.select(Package.tracking_number)))
     assert len(numbers) == len(set(numbers)) == 2
+
+
+def test_the_first_branch_list_is_cached_briefly_but_reserving_is_exact(
+    app, client, make, count_queries
+):
+    item = make.item()
+    branch = make.branch(shelf_capacity=1)
+    _add(client, item)
+    app.config["BRANCH_LIST_CACHE_SECONDS"] = 60
+    try:
+        client.get("/checkout")
+        with count_queries() as queries:
+            client.get("/checkout")
+        with app.app_context():
+            db.session.get(Branch, branch.id).reserved = 1  # someone else took the last slot
+            db.session.commit()
+        stale = text(client.get("/checkout"))
+        response = _checkout(client, branch)
+    finally:
+        app.config["BRANCH_LIST_CACHE_SECONDS"] = 0
+    assert len(queries) == 1  # the cart's items; the branch list came from the cache
+    assert "1 slot free" in stale  # seconds old, as documented
+    assert response.status_code == 409 and "full" in text(response).lower()
+    assert _count(app, Order) == 0
