@@ -421,7 +421,8 @@ def _first_stores(limit: int) -> list[BranchRow]:
             .limit(limit)
         )
     ]
-    _first[key] = (now, rows)
+    if ttl:
+        _first[key] = (now, rows)
     return rows
 
 

@@ -162,7 +162,8 @@ def list_categories() -> list[CategoryInfo]:
         )
     )
     categories = [CategoryInfo(*row) for row in rows]
-    _categories[key] = (now, categories)
+    if ttl:
+        _categories[key] = (now, categories)
     return categories
 
 
