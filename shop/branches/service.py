@@ -5,6 +5,7 @@ Only active stores are ever offered for pickup; the distribution center is a bra
 `dc` and never shows in a search. Capacity is taken and given back with one conditional UPDATE
 each, inside the caller's transaction, so two orders can never both take the last slot."""
 
+import functools
 import math
 import re
 import time
@@ -444,6 +445,27 @@ def get_branch(code: str) -> Branch:
 # --- capacity -----------------------------------------------------------------------------------
 
 
+@functools.cache
+def _reserve_statement(frozen_required: bool):
+    """The conditional UPDATE of reserve(), built once per variant, on the table (plain Core:
+    no ORM bulk-update machinery on every checkout)."""
+    branches = Branch.__table__
+    conditions = [
+        branches.c.code == sa.bindparam("branch_code"),
+        branches.c.active.is_(True),
+        branches.c.kind == BranchKind.STORE,
+        branches.c.reserved + sa.bindparam("wanted") <= branches.c.shelf_capacity,
+    ]
+    if frozen_required:
+        conditions.append(branches.c.frozen.is_(True))
+    return (
+        sa.update(branches)
+        .where(*conditions)
+        .values(reserved=branches.c.reserved + sa.bindparam("wanted"))
+        .returning(branches.c.id, branches.c.code, branches.c.reserved)
+    )
+
+
 @dataclass(frozen=True)
 class Reservation:
     id: int  # the branch's
@@ -468,20 +490,8 @@ def reserve(code: str, packages: int, frozen_required: bool = False) -> Reservat
         raise InvalidInput(f"The number of packages must be from 1 to {MAX_PACKAGES}.")
     if not valid_code(code):
         raise BranchNotFound()
-    conditions = [
-        Branch.code == code,
-        Branch.active.is_(True),
-        Branch.kind == BranchKind.STORE,
-        Branch.reserved + packages <= Branch.shelf_capacity,
-    ]
-    if frozen_required:
-        conditions.append(Branch.frozen.is_(True))
     taken = db.session.execute(
-        sa.update(Branch)
-        .where(*conditions)
-        .values(reserved=Branch.reserved + packages)
-        .returning(Branch.id, Branch.code, Branch.reserved)
-        .execution_options(synchronize_session=False)
+        _reserve_statement(frozen_required), {"branch_code": code, "wanted": packages}
     ).one_or_none()
     if taken is not None:
         return Reservation(*taken)

@@ -306,31 +306,30 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Plac
     else:
         hold_until = now + hold_period()
     order_id = db.session.execute(
-        sa.insert(Order)
-        .values(
-            number=number,
-            idempotency_key=key,
-            user_id=user_id,
-            name=contact.name,
-            phone=contact.phone,
-            email=contact.email,
-            payment_method=method,
-            status=status,
-            branch_id=branch.id if branch else None,
-            packages=offer.packages,
-            subtotal=offer.subtotal.centavos,
-            shipping_fee=offer.shipping_fee.centavos,
-            total=total,
-            amount_due=total if method is PaymentMethod.COD else 0,
-            shipment_id=shipment_id,
-            pay_code=pay_code,
-            hold_until=hold_until,
-            created_at=now,
-        )
-        .returning(Order.id)
+        INSERT_ORDER,
+        {
+            "number": number,
+            "idempotency_key": key,
+            "user_id": user_id,
+            "name": contact.name,
+            "phone": contact.phone,
+            "email": contact.email,
+            "payment_method": method,
+            "status": status,
+            "branch_id": branch.id if branch else None,
+            "packages": offer.packages,
+            "subtotal": offer.subtotal.centavos,
+            "shipping_fee": offer.shipping_fee.centavos,
+            "total": total,
+            "amount_due": total if method is PaymentMethod.COD else 0,
+            "shipment_id": shipment_id,
+            "pay_code": pay_code,
+            "hold_until": hold_until,
+            "created_at": now,
+        },
     ).scalar_one()
     db.session.execute(
-        sa.insert(OrderLine),
+        INSERT_LINES,
         [
             {
                 "order_id": order_id,
@@ -351,6 +350,11 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Plac
 def _give_back_stock(order: Order) -> None:
     for line in sorted(order.lines, key=lambda line: line.item_id):
         catalog.give_back_stock(line.item_id, line.quantity)
+
+
+# Built once, on the tables (plain Core statements: no ORM bulk machinery per order).
+INSERT_ORDER = sa.insert(Order.__table__).returning(Order.__table__.c.id)
+INSERT_LINES = sa.insert(OrderLine.__table__)
 
 
 def _new_order_number() -> str:

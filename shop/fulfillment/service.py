@@ -38,10 +38,10 @@ TRANSITIONS: dict[tuple[PackageState, str], PackageState] = {
 }
 
 
-# Built once: create_shipment runs inside every checkout, and a statement built per call
-# costs more Python than its round trip.
-INSERT_SHIPMENT = sa.insert(Shipment).returning(Shipment.id)
-INSERT_PACKAGES = sa.insert(Package)
+# Built once, on the tables (plain Core, no ORM bulk machinery): create_shipment runs inside
+# every checkout, and a statement built per call costs more Python than its round trip.
+INSERT_SHIPMENT = sa.insert(Shipment.__table__).returning(Shipment.__table__.c.id)
+INSERT_PACKAGES = sa.insert(Package.__table__)
 
 
 class InvalidTransition(Conflict):
