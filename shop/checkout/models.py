@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db, str_enum
-from shop.money import Money
 from shop.timeutil import UTCDateTime, utcnow
 
 
@@ -78,10 +77,6 @@ class Order(db.Model):
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.id", lazy="selectin"
     )
-
-    @property
-    def total_money(self) -> Money:
-        return Money(self.total)
 
 
 class OrderLine(db.Model):

@@ -59,7 +59,6 @@ class Shipment(db.Model):
     packages: Mapped[list["Package"]] = relationship(
         back_populates="shipment", order_by="Package.id", lazy="selectin"
     )
-    codes: Mapped[list["Code"]] = relationship(back_populates="shipment", lazy="selectin")
 
 
 class Package(db.Model):
@@ -117,5 +116,3 @@ class Code(db.Model):
     live: Mapped[bool] = mapped_column(default=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    shipment: Mapped[Shipment | None] = relationship(back_populates="codes")

@@ -93,7 +93,6 @@ def transition(package: Package, action: str, *, actor: str = "system", place: s
 def issue_code(
     kind: CodeType,
     *,
-    shipment: Shipment | None = None,
     reference: str = "",
     amount: int = 0,
     expires_at: datetime | None = None,
@@ -107,7 +106,6 @@ def issue_code(
     code = Code(
         code=codes.generate(kind),
         kind=kind,
-        shipment=shipment,
         reference=reference,
         amount=amount,
         expires_at=expires_at,
@@ -247,9 +245,9 @@ class Tracking:
 
 def tracking(package: Package) -> Tracking:
     """What public tracking shows: state, destination branch and timeline; no personal data."""
-    from shop.branches.models import Branch
+    from shop.branches.service import get_branch_by_id
 
-    branch = db.session.get(Branch, package.shipment.branch_id)
+    branch = get_branch_by_id(package.shipment.branch_id)
     return Tracking(
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],

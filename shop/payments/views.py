@@ -61,26 +61,25 @@ def pay(number: str):
 
 @bp.post("/orders/<number>/pay")
 def charge(number: str):
+    return _step(number, service.charge, "setup_intent")
+
+
+@bp.post("/orders/<number>/pay/complete")
+def complete(number: str):
+    return _step(number, service.complete, "payment_intent")
+
+
+def _step(number: str, step, field: str):
+    """One JSON step of the card flow: the order, the Stripe id the page sends, the result."""
     order = _order(number)
     body = request.get_json(silent=True) or {}
     try:
-        result = service.charge(order, str(body.get("setup_intent") or "")[:255])
+        result = step(order, str(body.get(field) or "")[:255])
     except DomainError as exc:
         return _json_error(exc)
     return jsonify(
         status=result.status, client_secret=result.client_secret, redirect=_done_url(order)
     )
-
-
-@bp.post("/orders/<number>/pay/complete")
-def complete(number: str):
-    order = _order(number)
-    body = request.get_json(silent=True) or {}
-    try:
-        result = service.complete(order, str(body.get("payment_intent") or "")[:255])
-    except DomainError as exc:
-        return _json_error(exc)
-    return jsonify(status=result.status, redirect=_done_url(order))
 
 
 @bp.post("/payments/stripe/webhook")

@@ -61,3 +61,28 @@ def test_tracking_lookups_are_rate_limited(client):
     statuses = [client.get(f"/track/{generate(CodeType.TRACKING)}").status_code for _ in range(31)]
     assert statuses[:30] == [404] * 30
     assert statuses[30] == 429
+
+
+def test_a_transition_writes_its_event_and_shows_on_the_timeline(app, client, make):
+    import sqlalchemy as sa
+
+    from shop.extensions import db
+    from shop.fulfillment import service
+    from shop.fulfillment.models import Package, PackageEvent, PackageState
+
+    number, _ = _tracking_number(client, make)
+    with app.app_context():
+        package = db.session.scalar(sa.select(Package).where(Package.tracking_number == number))
+        service.transition(package, "drop_off", actor="dc@demo.cliqq.ph", place="DC Pasig")
+        db.session.commit()
+        with pytest.raises(service.InvalidTransition, match="received can't be claim"):
+            service.transition(package, "claim", actor="clerk")
+        db.session.rollback()
+        package = db.session.get(Package, package.id)
+        assert package.state is PackageState.RECEIVED
+        events = db.session.scalars(sa.select(PackageEvent)).all()
+        assert [(e.action, e.from_state, e.to_state, e.place) for e in events] == [
+            ("drop_off", PackageState.LABEL_ISSUED, PackageState.RECEIVED, "DC Pasig")
+        ]
+    page = text(client.get(f"/track/{number}"))
+    assert page.index("Received at the distribution center") < page.index("Label issued")
