@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask, request
 
-from shop.config import Config
+from shop.config import Config, normalize_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,14 +28,22 @@ def create_app(config: Config | dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # The config a caller passes (a test's) is the whole truth: `instance/config.py` is read
+    # only when the app configures itself from the environment, as flaskr does, so a local
+    # DATABASE_URL there can never send a test run to a real database.
+    given = config is not None
     if not isinstance(config, Config):
         config = Config(**(config or {}))
-    config.check()
-    app.config.from_object(config)
-    app.config.from_pyfile("config.py", silent=True)
     Path(app.instance_path).mkdir(exist_ok=True)
+    if not given:
+        _apply_instance_config(config, Path(app.instance_path) / "config.py")
+    config.check(Path(app.instance_path))
+    app.config.from_object(config)
 
+    from shop import clock
     from shop.extensions import csrf, db, limiter, login_manager, migrate
+
+    clock.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -69,3 +77,16 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     app.cli.add_command(shop_cli)
     return app
+
+
+def _apply_instance_config(config: Config, path: Path) -> None:
+    """Settings from `instance/config.py` (plain assignments of UPPER_CASE names) on top of
+    the environment's, before the settings are checked."""
+    from flask import Config as FlaskConfig
+
+    loaded = FlaskConfig(str(path.parent))
+    loaded.from_pyfile(str(path), silent=True)
+    for key, value in loaded.items():
+        if key == "DATABASE_URL":
+            key, value = "SQLALCHEMY_DATABASE_URI", normalize_database_url(value)
+        setattr(config, key, value)

@@ -1,9 +1,12 @@
 """Settings, read from the environment (and `instance/config.py`, loaded by the app factory)."""
 
 import os
+import secrets
 from pathlib import Path
 
 INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+ENVIRONMENTS = ("development", "testing", "production")
+MIN_SECRET_KEY_BYTES = 32
 
 
 class ConfigError(RuntimeError):
@@ -61,24 +64,61 @@ class Config:
             return self.STRIPE_API_BASE.rstrip("/") + "/js.stripe.com/v3/"
         return "https://js.stripe.com/v3/"
 
-    def check(self) -> None:
-        """Refuse to start with settings that are unsafe outside development."""
+    def check(self, instance_path: Path = INSTANCE_PATH) -> None:
+        """Refuse to start with settings that are unsafe: an unknown SHOP_ENV (a typo such as
+        `prod` must not quietly turn off Secure cookies), or in production a missing or short
+        SECRET_KEY. Without one, development keeps a key generated on first run in
+        `instance/secret_key` (never a key published in the source), and testing draws one per
+        process."""
+        if self.ENV not in ENVIRONMENTS:
+            raise ConfigError(
+                f"SHOP_ENV={self.ENV!r} isn't one of {', '.join(ENVIRONMENTS)} "
+                "(spelled exactly so, in lower case)."
+            )
         if not self.SECRET_KEY:
-            if self.ENV in ("development", "testing"):
-                self.SECRET_KEY = "dev-only-not-secret"  # noqa: S105
-            else:
+            if self.ENV == "production":
                 raise ConfigError(
                     "SECRET_KEY is not set. Set it in the environment "
                     "(for example: export SECRET_KEY=$(python3 -c 'import secrets; "
                     "print(secrets.token_hex(32))')) before starting CLiQQ Shop "
                     f"with SHOP_ENV={self.ENV}."
                 )
+            self.SECRET_KEY = (
+                local_secret_key(instance_path)
+                if self.ENV == "development"
+                else secrets.token_hex(32)
+            )
+        if self.ENV == "production" and len(self.SECRET_KEY.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"SECRET_KEY is {len(self.SECRET_KEY.encode())} bytes: production needs at "
+                f"least {MIN_SECRET_KEY_BYTES} (python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )
 
         if not self.STRIPE_WEBHOOK_SECRET:
             if self.ENV in ("development", "testing"):
                 self.STRIPE_WEBHOOK_SECRET = "whsec_localstripe_dev"  # noqa: S105
             else:
                 raise ConfigError("STRIPE_WEBHOOK_SECRET is not set: set it with the Stripe keys.")
+
+
+def local_secret_key(instance_path: Path) -> str:
+    """The development install's own secret key: drawn once into `instance/secret_key`
+    (readable by its owner only) and read back on every later start."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process drew it at the same moment: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
 
 
 def normalize_database_url(url: str) -> str:

@@ -15,6 +15,8 @@ PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-]{7,32}$")
 class InvalidPhone(InvalidInput):
     """Enter a Philippine mobile number, like 0917 123 4567."""
 
+    code = "invalid_phone"
+
 
 def normalize_phone(text: str) -> str:
     """A Philippine mobile number as typed (0917 123 4567, +63 917-123-4567, 639171234567),

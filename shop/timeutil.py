@@ -1,16 +1,12 @@
 """Time in one place: every stored timestamp is timezone-aware UTC; the shop shows Manila time."""
 
-from datetime import UTC, datetime
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 MANILA = ZoneInfo("Asia/Manila")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -22,7 +18,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is not None:
             if value.tzinfo is None:
-                raise ValueError("naive datetime: pass an aware datetime (shop.timeutil.utcnow)")
+                raise ValueError("naive datetime: pass an aware datetime (shop.clock.now)")
             value = value.astimezone(UTC)
         return value
 

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop import codes
 from shop.contact import format_phone
-from shop.errors import DomainError
+from shop.errors import DomainError, status_for
 from shop.extensions import db
 from shop.money import format_peso
 from shop.timeutil import MANILA
@@ -118,15 +118,68 @@ def is_htmx() -> bool:
     )
 
 
+def answers_json(view):
+    """Mark a view whose answers, errors included, are JSON (the card flow's steps, webhooks,
+    the API): every error it raises is rendered as the one JSON error body."""
+    view.answers_json = True
+    return view
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/livez"):
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "answers_json", False))
 
 
-def error_page(status: int, message: str | None = None, title: str | None = None):
+# The shop's pages, fragments and JSON steps: statuses that differ from an error kind's default
+# (shop.errors.KIND_STATUS). The merchant API keeps a table of its own.
+SHOP_STATUS = {
+    "bad_listing": 400,
+    "bad_signature": 400,
+    "card_declined": 402,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def status_of(error: DomainError) -> int:
+    """The status the shop's own pages and JSON steps answer `error` with."""
+    return status_for(error, SHOP_STATUS)
+
+
+def json_error(status: int, message: str, code: str | None = None, field: str | None = None):
+    """The one JSON error body: {"error": {"code", "message", "field"}}."""
+    body = {"code": code or HTTP_CODES.get(status, str(status)), "message": message, "field": field}
+    return jsonify(error=body), status
+
+
+def error_page(
+    status: int,
+    message: str | None = None,
+    title: str | None = None,
+    *,
+    code: str | None = None,
+    field: str | None = None,
+):
+    """An error as this request's channel shows it: JSON, an htmx fragment or a page."""
     default_title, default_message = ERROR_TEXT.get(status, ERROR_TEXT[400])
     title, message = title or default_title, message or default_message
     if wants_json():
-        return jsonify(error={"code": str(status), "message": message}), status
+        return json_error(status, message, code, field)
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
 
@@ -166,7 +219,12 @@ def _http_error(exc: HTTPException):
     message = None
     if isinstance(exc, BadRequest) and exc.description != BadRequest.description:
         message = exc.description
-    return error_page(exc.code, message)
+    body, status = error_page(exc.code, message)
+    response = current_app.make_response((body, status))
+    for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429, ...
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _csrf_error(exc: CSRFError):
@@ -178,7 +236,7 @@ def _csrf_error(exc: CSRFError):
 
 
 def _domain_error(exc: DomainError):
-    return error_page(exc.status, exc.message)
+    return error_page(status_of(exc), exc.message, code=exc.code, field=exc.field)
 
 
 def _unexpected_error(exc: Exception):

@@ -92,19 +92,69 @@ def app(backend, tmp_path_factory):
         _drop_schema()
 
 
+TEST_SCHEMA = re.compile(r"^test_[A-Za-z0-9]+_[0-9]+$")
+
+
+class NotATestDatabase(RuntimeError):
+    """The per-test cleanup was pointed at a database that this test run did not create."""
+
+
+def refuse_unless_test_database(app, scratch_root) -> None:
+    """Raise NotATestDatabase unless `app` is a testing app whose database is one this run
+    made: a SQLite file under pytest's temporary directory, or a PostgreSQL schema named
+    test_<worker>_<pid> that is the connection's current schema. Cleanup empties every table:
+    it must never run anywhere else, whatever a local config says."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    where = url.render_as_string(hide_password=True)
+    if not app.config.get("TESTING") or app.config.get("ENV") != "testing":
+        raise NotATestDatabase(f"refusing to empty {where}: the app is not a testing app")
+    if url.get_backend_name() == "sqlite":
+        path = os.path.realpath(url.database or "")
+        if not url.database or not path.startswith(os.path.realpath(scratch_root) + os.sep):
+            raise NotATestDatabase(
+                f"refusing to empty {where}: not a SQLite file under this run's {scratch_root}"
+            )
+        return
+    with app.app_context():
+        schema = db.session.scalar(sa.text("SELECT current_schema()"))
+        db.session.rollback()
+    if not schema or not TEST_SCHEMA.match(schema):
+        raise NotATestDatabase(
+            f"refusing to empty {where}: its schema {schema!r} is not a test_<worker>_<pid> "
+            "schema made by this run"
+        )
+
+
+@pytest.fixture(scope="session")
+def _checked_apps():
+    return set()
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(request):
-    """Empty every table after each test that used the app (children before parents)."""
+def _clean_database(request, tmp_path_factory, _checked_apps):
+    """Empty every table after each test that used the app (children before parents), once
+    the database is known to be this run's own; and set the app's clock back to real time."""
     yield
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    if id(app) not in _checked_apps:
+        refuse_unless_test_database(app, tmp_path_factory.getbasetemp())
+        _checked_apps.add(id(app))
     with app.app_context():
         db.session.rollback()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
         limiter.reset()
+    app.extensions["clock"].unset()
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock: `clock.set(moment)`, `clock.advance(minutes=31)`; real time again
+    after the test."""
+    return app.extensions["clock"]
 
 
 @pytest.fixture

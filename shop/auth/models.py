@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop import clock
 from shop.extensions import db
-from shop.timeutil import UTCDateTime, utcnow
+from shop.timeutil import UTCDateTime
 
 
 class Role(enum.StrEnum):
@@ -48,7 +49,7 @@ class User(UserMixin, db.Model):
     )
     # Bumped on password change: sessions made before it stop working (see get_id).
     session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

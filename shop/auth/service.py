@@ -8,7 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from shop.auth.models import Role, User
-from shop.errors import Conflict, DomainError, InvalidInput
+from shop.errors import Conflict, InvalidInput, Unauthorized
 from shop.extensions import db
 
 MIN_PASSWORD = 10
@@ -18,15 +18,19 @@ MAX_PASSWORD = 128
 class EmailTaken(Conflict):
     """An account with that email already exists. Log in instead, or use another email."""
 
+    code = "email_taken"
 
-class InvalidCredentials(DomainError):
+
+class InvalidCredentials(Unauthorized):
     """That email and password don't match an account."""
 
-    status = 401
+    code = "invalid_credentials"
 
 
 class WeakPassword(InvalidInput):
     """Choose a password of at least 10 characters."""
+
+    code = "weak_password"
 
 
 @cache

@@ -11,6 +11,7 @@ from shop.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from shop.auth.models import Role
 from shop.errors import DomainError
 from shop.extensions import limiter, login_manager
+from shop.web import status_of
 
 bp = Blueprint("auth", __name__)
 
@@ -63,7 +64,7 @@ def login():
             user = service.authenticate(form.email.data, form.password.data)
         except DomainError as exc:
             form.password.errors.append(exc.message)
-            return render_template("auth/login.html", form=form), exc.status
+            return render_template("auth/login.html", form=form), status_of(exc)
         login_user(user)
         flash(f"Welcome back, {user.name}.", "success")
         return redirect(_safe_next(request.args.get("next")))
@@ -80,7 +81,7 @@ def signup():
             user = service.create_user(form.email.data, form.name.data, form.password.data)
         except DomainError as exc:
             getattr(form, exc.field or "email").errors.append(exc.message)
-            return render_template("auth/signup.html", form=form), exc.status
+            return render_template("auth/signup.html", form=form), status_of(exc)
         login_user(user)
         flash("Your account is ready. Happy shopping!", "success")
         return redirect(_safe_next(request.args.get("next")))
@@ -113,7 +114,7 @@ def change_password():
             user = service.change_password(current_user.id, form.current.data, form.new.data)
         except DomainError as exc:
             getattr(form, exc.field or "new").errors.append(exc.message)
-            return render_template("auth/password.html", form=form), exc.status
+            return render_template("auth/password.html", form=form), status_of(exc)
         login_user(user)  # the session id changed with the password: keep this one logged in
         flash("Your password is changed. Other devices have been logged out.", "success")
         return redirect(url_for("auth.account"))

@@ -16,10 +16,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from shop import clock
 from shop.branches.models import Branch, BranchKind
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
-from shop.timeutil import MANILA, utcnow
+from shop.timeutil import MANILA
 
 MAX_QUERY = 100
 MAX_WORDS = 10
@@ -95,7 +96,7 @@ class BranchUnavailable(Conflict):
 def is_open(branch: Branch, at: datetime | None = None) -> bool:
     """Is the branch open at `at` (default now), Manila time? Handles round-the-clock stores
     (opens_at == closes_at) and hours past midnight (closes_at < opens_at)."""
-    local = (at or utcnow()).astimezone(MANILA)
+    local = (at or clock.now()).astimezone(MANILA)
     minute = local.hour * 60 + local.minute
     if branch.opens_at == branch.closes_at:
         return True
@@ -354,7 +355,7 @@ def search(
         Branch.kind == BranchKind.STORE,
         *_text_conditions(query),
     ]
-    at = at or utcnow()
+    at = at or clock.now()
     settings = {"frozen_required": frozen_required, "packages": packages, "at": at}
 
     if near is None:

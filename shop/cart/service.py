@@ -24,13 +24,19 @@ Contents = dict[str, int]  # item id (as text: the session is JSON) -> quantity
 class InvalidQuantity(InvalidInput):
     """Enter a quantity from 1 to 99."""
 
+    code = "invalid_quantity"
+
 
 class OutOfStock(Conflict):
     """There isn't enough stock for that quantity."""
 
+    code = "out_of_stock"
+
 
 class CartFull(Conflict):
     """Your cart is full. Check out or remove something first."""
+
+    code = "cart_full"
 
 
 @dataclass(frozen=True)

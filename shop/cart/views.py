@@ -7,7 +7,7 @@ from shop.cart import service
 from shop.catalog.service import ItemNotFound
 from shop.checkout.service import SHIPPING_FEE_PER_PACKAGE
 from shop.errors import DomainError
-from shop.web import is_htmx
+from shop.web import is_htmx, status_of
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
@@ -40,7 +40,7 @@ def add():
         contents, item = service.add_item(session.get("cart"), item_id, quantity)
     except DomainError as exc:
         if is_htmx():
-            return render_template("cart/_added.html", error=exc.message), exc.status
+            return render_template("cart/_added.html", error=exc.message), status_of(exc)
         flash(exc.message, "error")
         return redirect(back or url_for("cart.show")), 303
     _store(contents)
@@ -76,9 +76,9 @@ def _done(message: str):
 
 def _failed(exc: DomainError):
     if is_htmx():
-        return _cart_response(error=exc.message, status=exc.status)
+        return _cart_response(error=exc.message, status=status_of(exc))
     flash(exc.message, "error")
-    return _cart_response(error=None, status=exc.status)
+    return _cart_response(error=None, status=status_of(exc))
 
 
 def _item_id(raw: str | None) -> int:

@@ -5,9 +5,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop import clock
 from shop.extensions import db
 from shop.money import Money
-from shop.timeutil import UTCDateTime, utcnow
+from shop.timeutil import UTCDateTime
 
 LOW_STOCK = 5  # "only 3 left" shows at or below this
 
@@ -51,7 +52,7 @@ class Item(db.Model):
     virtual: Mapped[bool] = mapped_column(default=False)
     image: Mapped[str] = mapped_column(sa.String(200), default="")  # path under static/
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
 

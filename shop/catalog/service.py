@@ -31,11 +31,13 @@ SORTS = {
 class ItemNotFound(NotFound):
     """We couldn't find that item. It may no longer be sold."""
 
+    code = "item_not_found"
+
 
 class BadListing(InvalidInput):
     """That listing can't be shown."""
 
-    status = 400
+    code = "bad_listing"
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,8 @@ def low_stock_items(limit: int = 20) -> list[Item]:
 
 class StockGone(Conflict):
     """Not enough is left of that item."""
+
+    code = "out_of_stock"
 
 
 _items = Item.__table__

@@ -6,8 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop import clock
 from shop.extensions import db, str_enum
-from shop.timeutil import UTCDateTime, utcnow
+from shop.timeutil import UTCDateTime
 
 
 class PaymentMethod(enum.StrEnum):
@@ -70,7 +71,7 @@ class Order(db.Model):
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     stripe_setup_intent: Mapped[str | None] = mapped_column(sa.String(255))
     stripe_payment_intent: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -18,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from shop import clock
 from shop.branches import service as branches
 from shop.cart import service as cart_service
 from shop.catalog import service as catalog
@@ -29,7 +30,6 @@ from shop.fulfillment import service as ecms
 from shop.fulfillment.models import PaymentMode
 from shop.fulfillment.packing import Packing, pack, units_for
 from shop.money import Money
-from shop.timeutil import utcnow
 
 SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
 COD_CAP = Money.pesos(50_000)
@@ -41,21 +41,31 @@ ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: re
 class EmptyCart(InvalidInput):
     """Your cart is empty. Add something before checking out."""
 
+    code = "empty_cart"
+
 
 class CartChanged(Conflict):
     """Your cart changed since you last looked. Please review it and try again."""
+
+    code = "cart_changed"
 
 
 class NotEligible(Conflict):
     """Some items can't be picked up at a store."""
 
+    code = "parcel_too_large"
+
 
 class PaymentNotAllowed(InvalidInput):
     """Choose how you'd like to pay."""
 
+    code = "payment_not_allowed"
+
 
 class OrderNotFound(NotFound):
     """We couldn't find that order."""
+
+    code = "order_not_found"
 
 
 @dataclass(frozen=True)
@@ -202,7 +212,7 @@ def place_order(
     Raises EmptyCart, CartChanged, NotEligible, PaymentNotAllowed, catalog.StockGone,
     branches.BranchNotFound / BranchUnavailable, InvalidInput.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     if not idempotency_key or len(idempotency_key) > 64:
         raise InvalidInput("This checkout form is out of date. Reload the page.")
     contents = cart_service.normalize(contents)
@@ -398,7 +408,7 @@ def confirm_online_payment(order_number: str, payment_intent: str, amount: int) 
             .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
             .values(
                 status=OrderStatus.CONFIRMED,
-                paid_at=utcnow(),
+                paid_at=clock.now(),
                 hold_until=None,
                 stripe_payment_intent=payment_intent,
             ),
@@ -437,7 +447,7 @@ def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:
     deadline: stock and the branch's shelf come back, the PAY CODE is retired. Safe when
     several ticks run at once: each order changes state by a conditional update, and only the
     tick whose update changed the row gives anything back. Returns how many expired."""
-    now = now or utcnow()
+    now = now or clock.now()
     expired = 0
     query = (
         sa.select(Order.id)

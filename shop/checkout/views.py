@@ -11,6 +11,7 @@ from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import OrderStatus, PaymentMethod
 from shop.errors import DomainError
 from shop.extensions import limiter
+from shop.web import status_of
 
 bp = Blueprint("checkout", __name__)
 
@@ -80,7 +81,7 @@ def checkout():
         offer, kept = service.quote(session.get("cart"))
         session["cart"] = kept
         form.expected_total.data = str(offer.total.centavos)
-        return _render(form, offer, exc.status, error=exc.message)
+        return _render(form, offer, status_of(exc), error=exc.message)
     session.pop("cart", None)
     remembered = [n for n in session.get("orders", []) if n != order.number]
     session["orders"] = [order.number, *remembered][:REMEMBERED_ORDERS]

@@ -6,9 +6,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop import clock
 from shop.codes import CodeType
 from shop.extensions import db, str_enum
-from shop.timeutil import UTCDateTime, utcnow
+from shop.timeutil import UTCDateTime
 
 
 class PaymentMode(enum.StrEnum):
@@ -54,7 +55,7 @@ class Shipment(db.Model):
     recipient_name: Mapped[str] = mapped_column(sa.String(120))
     recipient_phone: Mapped[str] = mapped_column(sa.String(20))
     recipient_email: Mapped[str] = mapped_column(sa.String(254))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     packages: Mapped[list["Package"]] = relationship(
         back_populates="shipment", order_by="Package.id", lazy="selectin"
@@ -72,7 +73,7 @@ class Package(db.Model):
     weight_g: Mapped[int] = mapped_column(default=0)
     volume_cm3: Mapped[int] = mapped_column(default=0)
     contents: Mapped[str] = mapped_column(sa.Text, default="")  # "2 × Pork Siomai; 1 × ..."
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     shipment: Mapped[Shipment] = relationship(back_populates="packages")
     events: Mapped[list["PackageEvent"]] = relationship(
@@ -94,7 +95,7 @@ class PackageEvent(db.Model):
     to_state: Mapped[PackageState] = mapped_column(str_enum(PackageState, 24))
     actor: Mapped[str] = mapped_column(sa.String(120), default="system")
     place: Mapped[str] = mapped_column(sa.String(120), default="")
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     package: Mapped[Package] = relationship(back_populates="events")
 
@@ -115,4 +116,4 @@ class Code(db.Model):
     amount: Mapped[int] = mapped_column(default=0)  # PAY CODE: centavos to pay at the counter
     live: Mapped[bool] = mapped_column(default=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -11,13 +11,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from shop import codes
+from shop import clock, codes
 from shop.codes import CodeType
 from shop.errors import Conflict, NotFound
 from shop.extensions import db
 from shop.fulfillment.models import Code, Package, PackageEvent, PackageState, PaymentMode, Shipment
 from shop.fulfillment.packing import Package as PackedPackage
-from shop.timeutil import utcnow
 
 S = PackageState
 
@@ -52,6 +51,8 @@ class InvalidTransition(Conflict):
 
 class PackageNotFound(NotFound):
     """There is no package with that tracking number."""
+
+    code = "package_not_found"
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def create_shipment(
     statement with an IntegrityError and the caller draws again. Never commits."""
     if payment is PaymentMode.PREPAID and amount_due:
         raise ValueError("a prepaid shipment has nothing due at the counter")
-    now = utcnow()
+    now = clock.now()
     kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
     shipment_id = db.session.execute(
         INSERT_SHIPMENT,

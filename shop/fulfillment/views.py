@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.fulfillment import service
+from shop.web import status_of
 
 bp = Blueprint("fulfillment", __name__)
 
@@ -15,7 +16,7 @@ def track(tracking_number: str):
     try:
         package = service.get_package(tracking_number)
     except DomainError as exc:
-        return render_template("fulfillment/track.html", error=exc.message), exc.status
+        return render_template("fulfillment/track.html", error=exc.message), status_of(exc)
     return render_template(
         "fulfillment/track.html", package=package, page=service.tracking(package)
     )

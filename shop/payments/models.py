@@ -5,8 +5,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop import clock
 from shop.extensions import db
-from shop.timeutil import UTCDateTime, utcnow
+from shop.timeutil import UTCDateTime
 
 
 class StripeEvent(db.Model):
@@ -17,4 +18,4 @@ class StripeEvent(db.Model):
 
     id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(80))
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -18,7 +18,7 @@ from flask import current_app
 
 from shop.checkout import service as checkout
 from shop.checkout.models import Order, OrderStatus, PaymentMethod
-from shop.errors import Conflict, DomainError, InvalidInput
+from shop.errors import Conflict, DomainError, InvalidInput, Unavailable
 from shop.extensions import db
 from shop.payments.models import StripeEvent
 
@@ -28,25 +28,24 @@ log = logging.getLogger(__name__)
 class CardDeclined(DomainError):
     """Your card was declined. Try another card, or choose another way to pay."""
 
-    status = 402
     code = "card_declined"
 
 
-class PaymentUnavailable(DomainError):
+class PaymentUnavailable(Unavailable):
     """Card payments are unavailable right now. Please try again in a minute."""
 
-    status = 503
     code = "payment_unavailable"
 
 
 class NotPayable(Conflict):
     """This order can't be paid by card now."""
 
+    code = "not_payable"
+
 
 class BadSignature(InvalidInput):
     """The webhook's signature doesn't match."""
 
-    status = 400
     code = "bad_signature"
 
 

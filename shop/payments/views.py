@@ -6,10 +6,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_login import current_user
 
 from shop.checkout import service as checkout
-from shop.errors import DomainError
 from shop.extensions import csrf, limiter
 from shop.payments import service
-from shop.web import CSP
+from shop.web import CSP, answers_json
 
 bp = Blueprint("payments", __name__)
 
@@ -60,11 +59,13 @@ def pay(number: str):
 
 
 @bp.post("/orders/<number>/pay")
+@answers_json
 def charge(number: str):
     return _step(number, service.charge, "setup_intent")
 
 
 @bp.post("/orders/<number>/pay/complete")
+@answers_json
 def complete(number: str):
     return _step(number, service.complete, "payment_intent")
 
@@ -73,10 +74,7 @@ def _step(number: str, step, field: str):
     """One JSON step of the card flow: the order, the Stripe id the page sends, the result."""
     order = _order(number)
     body = request.get_json(silent=True) or {}
-    try:
-        result = step(order, str(body.get(field) or "")[:255])
-    except DomainError as exc:
-        return _json_error(exc)
+    result = step(order, str(body.get(field) or "")[:255])
     return jsonify(
         status=result.status, client_secret=result.client_secret, redirect=_done_url(order)
     )
@@ -85,15 +83,7 @@ def _step(number: str, step, field: str):
 @bp.post("/payments/stripe/webhook")
 @csrf.exempt
 @limiter.exempt
+@answers_json
 def webhook():
-    try:
-        outcome = service.handle_webhook(
-            request.get_data(), request.headers.get("Stripe-Signature")
-        )
-    except DomainError as exc:
-        return _json_error(exc)
+    outcome = service.handle_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
     return jsonify(received=True, outcome=outcome)
-
-
-def _json_error(exc: DomainError):
-    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status

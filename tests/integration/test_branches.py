@@ -16,6 +16,7 @@ from shop.branches.service import BranchNotFound, BranchUnavailable, haversine_k
 from shop.branches.views import picker_context
 from shop.errors import InvalidInput
 from shop.extensions import db
+from shop.web import status_of
 from tests.conftest import text
 
 MANILA = (14.5995, 120.9842)
@@ -252,7 +253,7 @@ def test_reserve_takes_slots_up_to_capacity_and_never_beyond(app, make):
     for packages in (1, 3):
         with app.app_context(), pytest.raises(BranchUnavailable) as caught:
             service.reserve(store.code, packages)
-        assert caught.value.code == "branch_unavailable" and caught.value.status == 409
+        assert caught.value.code == "branch_unavailable" and status_of(caught.value) == 409
         assert "full right now" in caught.value.message
     assert _reserved(make, store) == 5
 

@@ -74,6 +74,110 @@ def test_create_user(app, runner):
     assert "already exists" in again.output
 
 
+LONG_KEY = "k" * 32
+
+
+@pytest.mark.parametrize("env", ["Production", "prod", "PRODUCTION", "dev", "test", " production"])
+def test_shop_env_takes_only_its_three_values(monkeypatch, env):
+    monkeypatch.setenv("SHOP_ENV", env)
+    monkeypatch.setenv("SECRET_KEY", LONG_KEY)
+    with pytest.raises(ConfigError, match="isn't one of development, testing, production"):
+        Config().check()
+
+
+@pytest.mark.parametrize("env", ["development", "testing", "production"])
+def test_shop_env_values_that_start(monkeypatch, env):
+    monkeypatch.setenv("SHOP_ENV", env)
+    monkeypatch.setenv("SECRET_KEY", LONG_KEY)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    config = Config()
+    config.check()
+    assert config.SESSION_COOKIE_SECURE is (env == "production")
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 31)
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    with pytest.raises(ConfigError, match="31 bytes: production needs at least 32"):
+        Config().check()
+
+
+def test_development_draws_its_own_secret_key_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("SHOP_ENV", "development")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = Config()
+    first.check(tmp_path)
+    second = Config()
+    second.check(tmp_path)
+    assert len(first.SECRET_KEY) == 64 and first.SECRET_KEY == second.SECRET_KEY
+    assert "dev-only" not in first.SECRET_KEY
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # its owner's only
+    other = Config()
+    other.check(tmp_path / "another-install")
+    assert other.SECRET_KEY != first.SECRET_KEY
+
+
+def test_a_given_config_ignores_instance_config(tmp_path, monkeypatch):
+    """A test's config is the whole truth: instance/config.py (a developer's DATABASE_URL) is
+    read only when the app configures itself from the environment."""
+    import shop
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "DATABASE_URL = 'postgresql://127.0.0.1:5432/real_shop'\nITEMS_PER_PAGE = 7\n"
+    )
+    monkeypatch.setattr(shop, "ROOT", tmp_path)
+    monkeypatch.setenv("SHOP_ENV", "testing")
+    given = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 't.db'}"})
+    assert given.config["SQLALCHEMY_DATABASE_URI"].endswith("t.db")
+    assert given.config["ITEMS_PER_PAGE"] == 24
+    from_env = create_app()
+    assert from_env.config["SQLALCHEMY_DATABASE_URI"].endswith("127.0.0.1:5432/real_shop")
+    assert from_env.config["ITEMS_PER_PAGE"] == 7
+
+
+def test_the_cleanup_refuses_a_database_that_is_not_a_test_one(tmp_path):
+    from tests.conftest import NotATestDatabase, refuse_unless_test_database
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    real = create_app(
+        {"ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///instance/shop.db"}
+    )
+    with pytest.raises(NotATestDatabase, match="not a SQLite file under this run"):
+        refuse_unless_test_database(real, scratch)
+    not_testing = create_app(
+        {"ENV": "development", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch / 'x.db'}"}
+    )
+    with pytest.raises(NotATestDatabase, match="not a testing app"):
+        refuse_unless_test_database(not_testing, scratch)
+    ours = create_app(
+        {"ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch}/x.db"}
+    )
+    refuse_unless_test_database(ours, scratch)  # a file this run made: allowed
+
+
+def test_the_cleanup_refuses_a_postgresql_schema_that_is_not_a_test_one(app, backend, tmp_path):
+    from tests.conftest import PG_URL, NotATestDatabase, refuse_unless_test_database
+
+    if backend != "postgresql":
+        pytest.skip("the PostgreSQL half of the guard")
+    public = create_app(
+        {
+            "ENV": "testing",
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": normalize_database_url(PG_URL),
+        }
+    )
+    with pytest.raises(NotATestDatabase, match="schema 'public' is not a test"):
+        refuse_unless_test_database(public, tmp_path)
+    refuse_unless_test_database(app, tmp_path)  # this worker's own schema: allowed
+    with public.app_context():
+        db.engine.dispose()
+
+
 def test_secret_key_is_required_outside_development(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("SHOP_ENV", "production")
@@ -83,13 +187,13 @@ def test_secret_key_is_required_outside_development(monkeypatch):
 
 def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("SHOP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("SECRET_KEY", LONG_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgres://db.internal/shop")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
     config = Config()
     config.check()
-    assert config.SECRET_KEY == "s3cret"
+    assert config.SECRET_KEY == LONG_KEY
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://db.internal/shop"
     assert config.RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/0"
     assert config.SESSION_COOKIE_SECURE is True
@@ -97,7 +201,7 @@ def test_settings_come_from_the_environment(monkeypatch):
 
 def test_stripe_webhook_secret_is_required_outside_development(monkeypatch):
     monkeypatch.setenv("SHOP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("SECRET_KEY", LONG_KEY)
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
         Config().check()

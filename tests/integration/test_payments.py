@@ -15,11 +15,11 @@ from shop.branches.models import Branch
 from shop.catalog.models import Item
 from shop.checkout import service
 from shop.checkout.models import Order, OrderStatus, PaymentMethod
+from shop.clock import now as utcnow
 from shop.codes import CodeType, kind_of
 from shop.extensions import db
 from shop.fulfillment.models import Code, Package, PackageState, Shipment
 from shop.payments.models import StripeEvent
-from shop.timeutil import utcnow
 
 
 def _place(app, item, branch, method=PaymentMethod.ONLINE, key="k1", quantity=1):

@@ -23,7 +23,7 @@ from shop.branches.service import (
     unavailable,
     valid_code,
 )
-from shop.errors import InvalidInput
+from shop.errors import InvalidInput, status_for
 from shop.timeutil import MANILA
 
 MAKATI = (14.5547, 121.0244)
@@ -138,7 +138,7 @@ def test_parse_near_accepts_decimal_degrees(raw, point):
 def test_parse_near_refuses_anything_else(raw):
     with pytest.raises(InvalidInput) as caught:
         parse_near(raw)
-    assert caught.value.status == 422
+    assert status_for(caught.value) == 422
     assert "latitude,longitude" in caught.value.message
 
 
