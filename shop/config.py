@@ -46,6 +46,14 @@ class Config:
         # fake Stripe, started by `make run`); real keys come from the environment.
         self.ONLINE_PAYMENT_HOLD_MINUTES = int(_env("ONLINE_PAYMENT_HOLD_MINUTES", "30"))
         self.PAY_CODE_HOURS = int(_env("PAY_CODE_HOURS", "48"))
+        # Bounds on unpaid holds (orders awaiting payment, cash on delivery not yet collected):
+        # a stranger can't take an item's whole stock or fill a branch's shelf. Per address is
+        # higher than per session: many shoppers share one address behind a mobile carrier.
+        self.UNPAID_ORDERS_PER_SESSION = int(_env("UNPAID_ORDERS_PER_SESSION", "3"))
+        self.UNPAID_UNITS_PER_SESSION = int(_env("UNPAID_UNITS_PER_SESSION", "100"))
+        self.UNPAID_ORDERS_PER_ADDRESS = int(_env("UNPAID_ORDERS_PER_ADDRESS", "10"))
+        self.UNPAID_UNITS_PER_ADDRESS = int(_env("UNPAID_UNITS_PER_ADDRESS", "300"))
+        self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10 per minute; 60 per hour")
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
         self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")

@@ -49,6 +49,8 @@ class Order(db.Model):
         sa.CheckConstraint("total = subtotal + shipping_fee", name="total_adds_up"),
         sa.CheckConstraint("amount_due >= 0 AND amount_due <= total", name="amount_due_in_total"),
         sa.Index("ix_orders_status_hold_until", "status", "hold_until"),
+        sa.Index("ix_orders_session_hash_status", "session_hash", "status"),
+        sa.Index("ix_orders_client_hash_status", "client_hash", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +64,13 @@ class Order(db.Model):
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 20))
     branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     packages: Mapped[int] = mapped_column(default=0)  # how many were reserved at the branch
+    # The packages those slots were reserved for, packed once at order time (see
+    # fulfillment.service.Parcel): the shipment made when an online order is paid gets these.
+    parcels: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
+    units: Mapped[int] = mapped_column(default=0)  # items ordered, for the bounds on unpaid holds
+    # Who held it, as keyed hashes (never the address itself): see checkout.service.Holder.
+    session_hash: Mapped[str | None] = mapped_column(sa.String(32))
+    client_hash: Mapped[str | None] = mapped_column(sa.String(32))
     subtotal: Mapped[int] = mapped_column()  # centavos
     shipping_fee: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column()

@@ -9,6 +9,9 @@ Rules decided here (see docs/decisions.md):
 - the COD amount due is written on the order (and its shipment) once, at order time.
 """
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,16 +27,18 @@ from shop.cart import service as cart_service
 from shop.catalog import service as catalog
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.contact import normalize_phone
-from shop.errors import Conflict, DomainError, InvalidInput, NotFound
+from shop.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany
 from shop.extensions import db
 from shop.fulfillment import service as ecms
 from shop.fulfillment.models import PaymentMode
-from shop.fulfillment.packing import Packing, pack, units_for
+from shop.fulfillment.packing import Packing
 from shop.money import Money
+from shop.transaction import in_transaction, transaction
 
 SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
 COD_CAP = Money.pesos(50_000)
 CODE_PAYMENT_CAP = Money.pesos(50_000)
+CURRENCY = "php"  # every price, total and payment is in Philippine pesos
 ATTEMPTS = 3  # draws of random numbers before giving up (a repeat is one in ~10^11)
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud safely
 
@@ -189,57 +194,129 @@ def pay_code_period() -> timedelta:
     return timedelta(hours=current_app.config["PAY_CODE_HOURS"])
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Who is placing an order, for the limits on unpaid holds: the browser session and the
+    client address, each kept only as a keyed hash (the shop never stores the address)."""
+
+    session: str
+    address: str
+
+    def hashes(self) -> tuple[str, str]:
+        return _holder_hash("session", self.session), _holder_hash("address", self.address)
+
+
+class StaleCheckout(InvalidInput):
+    """This checkout form is out of date. Reload the page and try again."""
+
+    code = "stale_checkout"
+
+
+class TooManyUnpaid(TooMany):
+    """You have too many orders waiting for payment. Pay for one, or wait until one expires,
+    before placing another."""
+
+    code = "too_many_unpaid"
+
+
+def checkout_key(binding: str) -> str:
+    """A fresh idempotency key for one checkout form, issued by the server and bound to
+    `binding` (the browser session, and who is signed in): `<nonce>.<HMAC of nonce and
+    binding>`. Submitting the form twice gives one order; a key copied into another session,
+    made up, or replayed after signing out is refused (see check_checkout_key), so a key is
+    never a way to read someone else's order."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_key_signature(nonce, binding)}"
+
+
+def check_checkout_key(key: object, binding: str) -> str:
+    """The key, if this server issued it for `binding`. Raises StaleCheckout."""
+    if not isinstance(key, str) or len(key) > 64 or key.count(".") != 1:
+        raise StaleCheckout()
+    nonce, signature = key.split(".")
+    if not nonce or not hmac.compare_digest(signature, _key_signature(nonce, binding)):
+        raise StaleCheckout()
+    return key
+
+
+def _key_signature(nonce: str, binding: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, f"checkout-key\0{nonce}\0{binding}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+def _holder_hash(kind: str, value: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"holder\0{kind}\0{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hold_limits() -> dict[str, int]:
+    """The bounds on unpaid holds (settings, see README): orders and units, per browser
+    session and per client address."""
+    config = current_app.config
+    return {
+        "session_orders": config["UNPAID_ORDERS_PER_SESSION"],
+        "session_units": config["UNPAID_UNITS_PER_SESSION"],
+        "address_orders": config["UNPAID_ORDERS_PER_ADDRESS"],
+        "address_units": config["UNPAID_UNITS_PER_ADDRESS"],
+    }
+
+
 def place_order(
     contents,
     *,
     idempotency_key: str,
+    key_binding: str,
+    holder: Holder,
     contact: Contact,
     method: PaymentMethod,
     branch_code: str | None,
     expected_total: int | None,
     user_id: int | None = None,
-    now: datetime | None = None,
 ) -> PlacedOrder:
     """Place an order for the cart, in one transaction: stock reserved by conditional updates
-    (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved, the
-    order, its lines, and for cash on delivery the shipment with its tracking numbers and
-    PAY & CLAIM code, or for code payment its PAY CODE.
+    (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved for
+    the packages the cart packs into (the packing is kept on the order), the order, its lines,
+    and for cash on delivery the shipment with its tracking numbers and PAY & CLAIM code, or
+    for code payment its PAY CODE.
 
     The same idempotency key always gives the same order: a double-click or a replayed POST
-    places one order (the unique index on the key decides; a repeat is looked up only when
-    its own attempt fails, so the usual order costs no extra query).
+    places one order (the unique index on the key decides; a repeat is looked up only when its
+    own attempt fails, so the usual order costs no extra query). The key must be one
+    `checkout_key(key_binding)` issued. Unpaid holds are bounded per session and per address
+    (hold_limits).
 
-    Raises EmptyCart, CartChanged, NotEligible, PaymentNotAllowed, catalog.StockGone,
-    branches.BranchNotFound / BranchUnavailable, InvalidInput.
+    Raises StaleCheckout, TooManyUnpaid, EmptyCart, CartChanged, NotEligible,
+    PaymentNotAllowed, catalog.StockGone, branches.BranchNotFound / BranchUnavailable,
+    InvalidInput.
     """
-    now = now or clock.now()
-    if not idempotency_key or len(idempotency_key) > 64:
-        raise InvalidInput("This checkout form is out of date. Reload the page.")
+    if in_transaction():
+        raise RuntimeError("place_order runs its own transactions (one per attempt)")
+    check_checkout_key(idempotency_key, key_binding)
     contents = cart_service.normalize(contents)
+    now = clock.now()
     for attempt in range(ATTEMPTS):
         try:
-            # Stock first, with the prices the same statements return: one round trip per
-            # line instead of a read and then a write. Whatever check fails below rolls the
-            # reservation back.
-            offer = _quote_of(_take_cart(contents))
-            _check(offer, method, branch_code, expected_total)
-            placed = _write_order(
-                offer, idempotency_key, contact, method, branch_code, user_id, now
-            )
-            db.session.commit()
-            return placed
+            with transaction():
+                _check_holds(holder, sum(contents.values()))
+                # Stock first, with the prices the same statements return: one round trip
+                # per line instead of a read and then a write. Whatever check fails below
+                # rolls the reservation back.
+                offer = _quote_of(_take_cart(contents))
+                _check(offer, method, branch_code, expected_total)
+                return _write_order(
+                    offer, idempotency_key, holder, contact, method, branch_code, user_id, now
+                )
         except sa.exc.IntegrityError:
             # Another request with the same key committed first (a double-click): that order
             # is this order. Otherwise a number drawn at random was drawn twice at once (the
             # unique indexes caught it): draw again.
-            db.session.rollback()
             existing = _by_idempotency_key(idempotency_key)
             if existing is not None:
                 return PlacedOrder.of(existing)
             if attempt == ATTEMPTS - 1:
                 raise
         except DomainError as refused:
-            db.session.rollback()
             # A repeat of a request that already placed its order finds the cart emptied, or
             # the stock taken by that very order: it gets that order, not an error.
             existing = _by_idempotency_key(idempotency_key)
@@ -248,10 +325,64 @@ def place_order(
             if isinstance(refused, catalog.StockGone):
                 _explain_stock(contents)
             raise
-        except BaseException:
-            db.session.rollback()
-            raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _unpaid_open():
+    """Orders that hold stock and shelf space without having been paid: awaiting an online
+    or code payment, or cash on delivery not yet collected at the counter."""
+    return sa.or_(
+        Order.status == OrderStatus.AWAITING_PAYMENT,
+        sa.and_(
+            Order.payment_method == PaymentMethod.COD,
+            Order.status == OrderStatus.CONFIRMED,
+            Order.paid_at.is_(None),
+        ),
+    )
+
+
+def _check_holds(holder: Holder, units: int) -> None:
+    """Refuse an order that would take this session or this address past its bound on unpaid
+    orders or units held (TooManyUnpaid). On PostgreSQL a transaction-scoped advisory lock
+    per address makes the count and the insert one step, so parallel requests from one
+    address can't all pass the count at once (SQLite runs one writer at a time)."""
+    session_hash, address_hash = holder.hashes()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": address_hash}
+        )
+    mine = Order.session_hash == session_hash
+    here = Order.client_hash == address_hash
+    row = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((mine, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((mine, Order.units), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((here, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((here, Order.units), else_=0)), 0),
+        ).where(sa.or_(mine, here), _unpaid_open())
+    ).one()
+    limits = hold_limits()
+    session_orders, session_units, address_orders, address_units = (int(n) for n in row)
+    if (
+        session_orders + 1 > limits["session_orders"]
+        or address_orders + 1 > limits["address_orders"]
+    ):
+        raise TooManyUnpaid(
+            f"You have {max(session_orders, 1)} order{'s' if session_orders != 1 else ''} "
+            "waiting for payment. Pay for one (or wait until an unpaid one expires) before "
+            "placing another."
+            if session_orders + 1 > limits["session_orders"]
+            else "Too many orders from your network are waiting for payment. Please try "
+            "again later."
+        )
+    if (
+        session_units + units > limits["session_units"]
+        or address_units + units > limits["address_units"]
+    ):
+        raise TooManyUnpaid(
+            f"Unpaid orders can hold at most {limits['session_units']} items at a time. "
+            "Pay for an order you placed, or order fewer items."
+        )
 
 
 def _take_cart(contents: dict) -> cart_service.Cart:
@@ -290,7 +421,7 @@ def _check(offer: Quote, method, branch_code, expected_total) -> None:
         raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
 
 
-def _write_order(offer, key, contact, method, branch_code, user_id, now) -> PlacedOrder:
+def _write_order(offer, key, holder, contact, method, branch_code, user_id, now) -> PlacedOrder:
     """Every row of a new order (its stock already taken), with plain multi-row INSERTs (this
     is the shop's busiest write; the ORM's unit of work cost more than the database). Never
     commits."""
@@ -298,6 +429,8 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Plac
     if offer.packages:
         branch = branches.reserve(branch_code, offer.packages, frozen_required=offer.frozen)
     total = offer.total.centavos
+    parcels = [ecms.Parcel.of(package) for package in offer.packing.packages]
+    session_hash, address_hash = holder.hashes()
     number = _new_order_number()
     status, shipment_id, pay_code, hold_until = OrderStatus.AWAITING_PAYMENT, None, None, None
     if method is PaymentMethod.COD:
@@ -307,7 +440,7 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Plac
             amount_due=total,
             branch_id=branch.id,
             recipient=ecms.Recipient(contact.name, contact.phone, contact.email),
-            parcels=offer.packing.packages,
+            parcels=parcels,
         )
         status = OrderStatus.CONFIRMED
     elif method is PaymentMethod.CODE:
@@ -328,6 +461,10 @@ def _write_order(offer, key, contact, method, branch_code, user_id, now) -> Plac
             "status": status,
             "branch_id": branch.id if branch else None,
             "packages": offer.packages,
+            "parcels": [parcel.as_dict() for parcel in parcels] if parcels else None,
+            "units": offer.cart.units,
+            "session_hash": session_hash,
+            "client_hash": address_hash,
             "subtotal": offer.subtotal.centavos,
             "shipping_fee": offer.shipping_fee.centavos,
             "total": total,
@@ -388,58 +525,60 @@ def get_order(number: str) -> Order:
     return order
 
 
-def confirm_online_payment(order_number: str, payment_intent: str, amount: int) -> Order | None:
+@transaction()
+def confirm_online_payment(
+    order_number: str, payment_intent: str, amount: int, currency: str
+) -> Order | None:
     """The card payment of an online order succeeded: mark it paid and ask the ECMS for its
-    labels (tracking numbers, CLAIM CODE), once, however often this is called for it.
-    Returns the order, or None when the payment can't be applied (unknown order, wrong amount,
-    or an order that expired first: the caller refunds). Commits."""
-    try:
-        order = db.session.scalar(
-            sa.select(Order).where(Order.number == order_number).with_for_update()
+    labels (tracking numbers, CLAIM CODE) for the packages the order reserved shelf space for,
+    once, however often this is called for it. Returns the order, or None when the payment
+    can't be applied (unknown order, wrong amount or currency, or an order that expired
+    first): the caller refunds it. One unit of work; inside a caller's transaction (the
+    webhook's, which also records the event) it joins that one and commits with it."""
+    order = db.session.scalar(
+        sa.select(Order).where(Order.number == order_number).with_for_update()
+    )
+    if order is None or order.payment_method is not PaymentMethod.ONLINE:
+        return None
+    if order.status is OrderStatus.CONFIRMED and order.stripe_payment_intent == payment_intent:
+        return order  # already done: a replayed event, or the browser and the webhook both
+    if (
+        order.status is not OrderStatus.AWAITING_PAYMENT
+        or amount != order.total
+        or (currency or "").lower() != CURRENCY
+    ):
+        return None
+    changed = db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
+        .values(
+            status=OrderStatus.CONFIRMED,
+            paid_at=clock.now(),
+            hold_until=None,
+            stripe_payment_intent=payment_intent,
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if changed != 1:  # a tick expired it meanwhile (SQLite has no FOR UPDATE)
+        return None
+    db.session.refresh(order)
+    if order.packages:
+        order.shipment_id = ecms.create_shipment(
+            reference=order.number,
+            payment=PaymentMode.PREPAID,
+            branch_id=order.branch_id,
+            recipient=ecms.Recipient(order.name, order.phone, order.email),
+            parcels=[ecms.Parcel.from_dict(parcel) for parcel in order.parcels or []],
         )
-        if order is None or order.payment_method is not PaymentMethod.ONLINE:
-            return None
-        if order.status is OrderStatus.CONFIRMED and order.stripe_payment_intent == payment_intent:
-            return order  # already done: a replayed event or the browser and the webhook both
-        if order.status is not OrderStatus.AWAITING_PAYMENT or amount != order.total:
-            return None
-        changed = db.session.execute(
-            sa.update(Order)
-            .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
-            .values(
-                status=OrderStatus.CONFIRMED,
-                paid_at=clock.now(),
-                hold_until=None,
-                stripe_payment_intent=payment_intent,
-            ),
-            execution_options={"synchronize_session": False},
-        ).rowcount
-        if changed != 1:  # a tick expired it meanwhile
-            db.session.rollback()
-            return None
-        db.session.refresh(order)
-        if order.packages:
-            items = catalog.get_items_any(line.item_id for line in order.lines)
-            packing = pack(units_for((items[line.item_id], line.quantity) for line in order.lines))
-            order.shipment_id = ecms.create_shipment(
-                reference=order.number,
-                payment=PaymentMode.PREPAID,
-                branch_id=order.branch_id,
-                recipient=ecms.Recipient(order.name, order.phone, order.email),
-                parcels=packing.packages,
-            )
-        db.session.commit()
-        return order
-    except BaseException:
-        db.session.rollback()
-        raise
+    db.session.flush()
+    return order
 
 
+@transaction()
 def attach_setup_intent(order_id: int, setup_intent: str) -> None:
     db.session.execute(
         sa.update(Order).where(Order.id == order_id).values(stripe_setup_intent=setup_intent)
     )
-    db.session.commit()
 
 
 def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:
@@ -456,7 +595,7 @@ def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
-    try:
+    with transaction():
         for order_id in db.session.scalars(query).all():
             changed = db.session.execute(
                 sa.update(Order)
@@ -473,10 +612,6 @@ def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:
             if order.pay_code:
                 ecms.retire_code(order.pay_code)
             expired += 1
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return expired
 
 

@@ -1,8 +1,17 @@
 """The checkout page and the shopper's order page."""
 
-import uuid
+import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from shop.branches.views import picker_context
@@ -46,7 +55,27 @@ def _render(form, offer, status=200, error=None):
     ), status
 
 
+def _key_binding() -> str:
+    """What a checkout's idempotency key is bound to: this browser session (a random id kept
+    in it) and who is signed in, so a key works nowhere else and not after signing out."""
+    if "checkout_sid" not in session:
+        session["checkout_sid"] = secrets.token_urlsafe(16)
+    user = current_user.get_id() if current_user.is_authenticated else ""
+    return f"{session['checkout_sid']}:{user}"
+
+
+def _holder() -> service.Holder:
+    return service.Holder(
+        session=session.get("checkout_sid", ""), address=request.remote_addr or ""
+    )
+
+
+def _checkout_limit() -> str:
+    return current_app.config["CHECKOUT_RATE_LIMIT"]
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.limit(_checkout_limit, methods=["POST"])  # placing an order holds stock and shelf
 def checkout():
     form = CheckoutForm()
     if request.method == "GET":
@@ -56,7 +85,7 @@ def checkout():
         if current_user.is_authenticated:
             form.name.data = form.name.data or current_user.name
             form.email.data = form.email.data or current_user.email
-        form.idempotency_key.data = uuid.uuid4().hex
+        form.idempotency_key.data = service.checkout_key(_key_binding())
         form.expected_total.data = str(offer.total.centavos)
         return _render(form, offer)
     if request.form.get("action") == "search-branches":  # the picker's search, without JS
@@ -68,6 +97,8 @@ def checkout():
         order = service.place_order(
             session.get("cart"),
             idempotency_key=form.idempotency_key.data,
+            key_binding=_key_binding(),
+            holder=_holder(),
             contact=contact,
             method=PaymentMethod(form.payment.data),
             branch_code=request.form.get("branch_code") or None,

@@ -62,6 +62,45 @@ class Recipient:
     email: str
 
 
+@dataclass(frozen=True)
+class Parcel:
+    """One package as the order reserved shelf space for it: what its label and the DC's
+    inspection need, as plain values that can be kept on the order (see `as_dict`) until the
+    shipment is created. Packed once, at order time: an item edited during the payment hold
+    can't change how many packages the branch's shelf was reserved for."""
+
+    frozen: bool
+    weight_g: int
+    volume_cm3: int
+    contents: str
+
+    @classmethod
+    def of(cls, package: PackedPackage) -> "Parcel":
+        return cls(
+            frozen=package.frozen,
+            weight_g=package.weight_g,
+            volume_cm3=-(-package.volume_mm3 // 1000),
+            contents=describe(package),
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "frozen": self.frozen,
+            "weight_g": self.weight_g,
+            "volume_cm3": self.volume_cm3,
+            "contents": self.contents,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Parcel":
+        return cls(
+            frozen=bool(data["frozen"]),
+            weight_g=int(data["weight_g"]),
+            volume_cm3=int(data["volume_cm3"]),
+            contents=str(data["contents"]),
+        )
+
+
 def next_state(state: PackageState, action: str) -> PackageState:
     """The state `action` leads to from `state`. Raises InvalidTransition."""
     try:
@@ -121,7 +160,7 @@ def create_shipment(
     payment: PaymentMode,
     branch_id: int,
     recipient: Recipient,
-    parcels: Iterable[PackedPackage],
+    parcels: Iterable[Parcel],
     amount_due: int = 0,
     source: str = "shop",
     actor: str = "system",
@@ -163,8 +202,8 @@ def create_shipment(
                 "state": PackageState.LABEL_ISSUED,
                 "frozen": parcel.frozen,
                 "weight_g": parcel.weight_g,
-                "volume_cm3": -(-parcel.volume_mm3 // 1000),
-                "contents": describe(parcel),
+                "volume_cm3": parcel.volume_cm3,
+                "contents": parcel.contents,
                 "created_at": now,
             }
             for parcel in parcels

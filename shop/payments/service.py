@@ -9,6 +9,7 @@
 
 Every Stripe call happens outside our database transactions."""
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -16,11 +17,13 @@ import sqlalchemy as sa
 import stripe
 from flask import current_app
 
+from shop import clock
 from shop.checkout import service as checkout
 from shop.checkout.models import Order, OrderStatus, PaymentMethod
 from shop.errors import Conflict, DomainError, InvalidInput, Unavailable
 from shop.extensions import db
 from shop.payments.models import StripeEvent
+from shop.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ def charge(order: Order, setup_intent_id: str) -> ChargeResult:
         payment = client().v1.payment_intents.create(
             params={
                 "amount": order.total,
-                "currency": "php",
+                "currency": checkout.CURRENCY,
                 "payment_method": intent.payment_method,
                 "payment_method_types": ["card"],
                 "confirm": True,
@@ -134,7 +137,10 @@ def complete(order: Order, payment_intent_id: str) -> ChargeResult:
 def _settle(payment) -> ChargeResult:
     if payment.status == "succeeded":
         order = _metadata(payment).get("order")
-        if checkout.confirm_online_payment(order, payment.id, payment.amount) is None:
+        if (
+            checkout.confirm_online_payment(order, payment.id, payment.amount, payment.currency)
+            is None
+        ):
             refund(payment.id)
             raise NotPayable("This order expired before the payment arrived: it was refunded.")
         return ChargeResult("succeeded")
@@ -157,38 +163,108 @@ def refund(payment_intent_id: str) -> None:
         log.exception("refund of %s failed: refund it by hand", payment_intent_id)
 
 
-def handle_webhook(payload: bytes, signature: str | None) -> str:
-    """Verify and process one webhook delivery, once per event however often it arrives: the
-    event's id is written in the same transaction that confirms the order, so a second
-    delivery finds it (or, arriving at the same moment, fails on its primary key).
-    Returns what was done. Raises BadSignature (and changes nothing)."""
+WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default: a signed time this far off either way
+
+
+class BadPayload(InvalidInput):
+    """The webhook is signed but doesn't carry what its type promises."""
+
+    code = "bad_payload"
+
+
+@dataclass(frozen=True)
+class SucceededPayment:
+    """What a payment_intent.succeeded event says, checked for shape."""
+
+    id: str
+    amount: int
+    currency: str
+    order: str | None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    object: dict  # data.object: what the event is about
+
+
+def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
+    """The event in a webhook delivery, if it is signed with our secret at a time within
+    WEBHOOK_TOLERANCE_SECONDS of the shop's clock, in the past or the future (Stripe's library
+    refuses only old ones: a signature made for a time to come would be a replay that never
+    grows old). Raises BadSignature."""
+    header = signature or ""
     try:
-        event = stripe.Webhook.construct_event(
-            payload, signature or "", current_app.config["STRIPE_WEBHOOK_SECRET"]
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), header, current_app.config["STRIPE_WEBHOOK_SECRET"], None
         )
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise BadSignature() from exc
+        timestamps = [int(part[2:]) for part in header.split(",") if part.startswith("t=")]
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError, stripe.SignatureVerificationError):
+        raise BadSignature() from None
+    now = clock.now().timestamp()
+    if len(timestamps) != 1 or abs(now - timestamps[0]) > WEBHOOK_TOLERANCE_SECONDS:
+        raise BadSignature("The webhook's signature is too old or dated in the future.")
+    if not isinstance(event, dict):
+        raise BadPayload("The webhook is not an event.")
+    event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
+    if not (isinstance(event_id, str) and event_id and len(event_id) <= 255):
+        raise BadPayload("The webhook has no event id.")
+    if not (isinstance(event_type, str) and event_type and len(event_type) <= 80):
+        raise BadPayload("The webhook has no event type.")
+    thing = data.get("object") if isinstance(data, dict) else None
+    return WebhookEvent(event_id, event_type, thing if isinstance(thing, dict) else {})
+
+
+def succeeded_payment(event: WebhookEvent) -> SucceededPayment:
+    """The payment of a payment_intent.succeeded event. Raises BadPayload."""
+    payment = event.object
+    metadata = payment.get("metadata")
+    order = metadata.get("order") if isinstance(metadata, dict) else None
+    amount, currency, payment_id = (
+        payment.get("amount"),
+        payment.get("currency"),
+        payment.get("id"),
+    )
+    if (
+        not isinstance(payment_id, str)
+        or not 0 < len(payment_id) <= 255
+        or not isinstance(amount, int)
+        or isinstance(amount, bool)
+        or not isinstance(currency, str)
+        or not (order is None or isinstance(order, str))
+    ):
+        raise BadPayload("The payment in the event lacks its id, amount or currency.")
+    return SucceededPayment(payment_id, amount, currency, order)
+
+
+def handle_webhook(payload: bytes, signature: str | None) -> str:
+    """Verify and process one webhook delivery, once per event however often it arrives.
+
+    The event's id, the order's confirmation and any refund it calls for are one transaction:
+    a second delivery finds the event (or, arriving at the same moment, fails on its primary
+    key and changes nothing), and a failure anywhere leaves neither the event row nor the
+    order changed, so Stripe's retry processes it afresh. Returns what was done: confirmed,
+    refund, ignored or duplicate. Raises BadSignature or BadPayload (and changes nothing)."""
+    event = verify_webhook(payload, signature)
+    payment = succeeded_payment(event) if event.type == "payment_intent.succeeded" else None
     if db.session.get(StripeEvent, event.id) is not None:
         return "duplicate"
     outcome = "ignored"
     try:
-        db.session.add(StripeEvent(id=event.id, type=event.type))
-        db.session.flush()
-        if event.type == "payment_intent.succeeded":
-            payment = event.data.object.to_dict()
-            order = (payment.get("metadata") or {}).get("order")
-            if order:
-                done = checkout.confirm_online_payment(order, payment["id"], payment["amount"])
+        with transaction():
+            db.session.add(StripeEvent(id=event.id, type=event.type))
+            db.session.flush()  # a simultaneous delivery of the same event stops here
+            if payment is not None and payment.order:
+                done = checkout.confirm_online_payment(
+                    payment.order, payment.id, payment.amount, payment.currency
+                )
                 outcome = "confirmed" if done else "refund"
-        db.session.commit()
     except sa.exc.IntegrityError:
-        db.session.rollback()
         return "duplicate"
-    except BaseException:
-        db.session.rollback()
-        raise
     if outcome == "refund":
-        refund(event.data.object.id)
+        refund(payment.id)
     return outcome
 
 

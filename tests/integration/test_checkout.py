@@ -13,6 +13,7 @@ from shop.codes import CodeType, damm_valid, kind_of
 from shop.extensions import db
 from shop.fulfillment.models import Package, Shipment
 from tests.conftest import csrf_token, text
+from tests.orders import place_order
 
 
 def _add(client, item, quantity=1):
@@ -174,9 +175,28 @@ def test_too_large_item_makes_the_cart_ineligible(app, client, make):
     page = text(client.get("/checkout"))
     assert "Giant Teddy Bear is too large" in page
     assert "Place order" not in page
-    response = _checkout(client, branch, idempotency_key="k" * 32)
+    # A hand-made post that says the right total and carries a real key: only the packing rule
+    # can refuse it.
+    response = _checkout(client, branch, **_valid_form_fields(app, client, {str(item.id): 1}))
     assert response.status_code == 409
+    assert "Giant Teddy Bear is too large or too heavy for a store package" in text(response)
     assert _count(app, Order) == 0
+    assert _get(app, Item, id=item.id).stock == 10  # the stock it took came back
+
+
+def _valid_form_fields(app, client, contents) -> dict:
+    """What a checkout form the server rendered would carry, made without one (for carts
+    whose page shows no form): the session's own key and the cart's true total."""
+    with client.session_transaction() as session:
+        sid = session["checkout_sid"]
+    with app.app_context():
+        offer, _ = service.quote(contents)
+        key = service.checkout_key(f"{sid}:")
+    return {
+        "idempotency_key": key,
+        "expected_total": str(offer.total.centavos),
+        "csrf_token": csrf_token(client),
+    }
 
 
 @pytest.mark.parametrize("phone", ["12345", "02 8123 4567", "+1 415 555 0100", "0917-abc", ""])
@@ -265,7 +285,7 @@ def test_online_order_awaits_payment_and_holds_stock(app, client, make):
     _add(client, item)
     with app.app_context():
         offer, _ = service.quote({str(item.id): 1})
-        order = service.place_order(
+        order = place_order(
             {str(item.id): 1},
             idempotency_key="online-1",
             contact=service.check_contact("Maria", "09171234567", "m@example.com"),
@@ -326,7 +346,7 @@ def test_a_number_drawn_twice_is_caught_by_the_index_and_drawn_again(app, make, 
     def place(key):
         with app.app_context():
             offer, _ = service.quote({str(item.id): 1})
-            return service.place_order(
+            return place_order(
                 {str(item.id): 1},
                 idempotency_key=key,
                 contact=service.check_contact(*contact_args),

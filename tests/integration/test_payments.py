@@ -20,13 +20,14 @@ from shop.codes import CodeType, kind_of
 from shop.extensions import db
 from shop.fulfillment.models import Code, Package, PackageState, Shipment
 from shop.payments.models import StripeEvent
+from tests.orders import place_order
 
 
 def _place(app, item, branch, method=PaymentMethod.ONLINE, key="k1", quantity=1):
     with app.app_context():
         contents = {str(item.id): quantity}
         offer, _ = service.quote(contents)
-        order = service.place_order(
+        order = place_order(
             contents,
             idempotency_key=key,
             contact=service.check_contact("Maria Santos", "09171234567", "maria@example.com"),
