@@ -9,12 +9,13 @@ from shop.demo import DEMO_PASSWORD, DEMO_USERS, Loaded
 from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
 from shop.demo.catalog_data import CATEGORIES, ITEMS
 from shop.extensions import db
+from shop.transaction import transaction
 
 
 def load_demo_data(users: bool = True) -> Loaded:
     """Add whatever demo records are missing, in one transaction. Returns what was added."""
     loaded = Loaded()
-    try:
+    with transaction():
         categories = _existing(Category, Category.slug)
         for data in CATEGORIES:
             if data["slug"] not in categories:
@@ -39,10 +40,6 @@ def load_demo_data(users: bool = True) -> Loaded:
         if users:
             for email, name, role in DEMO_USERS:
                 loaded.users += auth.ensure_user(email, name, DEMO_PASSWORD, role)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return loaded
 
 
