@@ -40,7 +40,6 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = env == "production"
         self.ITEMS_PER_PAGE = int(_env("ITEMS_PER_PAGE", "24"))
         self.CATEGORY_CACHE_SECONDS = int(_env("CATEGORY_CACHE_SECONDS", "60"))
-        self.BRANCH_LIST_CACHE_SECONDS = int(_env("BRANCH_LIST_CACHE_SECONDS", "10"))
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         # Checkout and payments. On the embedded default the shop talks to localstripe (a local
         # fake Stripe, started by `make run`); real keys come from the environment.

@@ -13,6 +13,7 @@ from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment.packing import fits
 from shop.money import Money
+from shop.rows import FromRow
 
 MAX_QUERY = 100
 MAX_PAGE = 10_000
@@ -40,8 +41,8 @@ class BadListing(InvalidInput):
     code = "bad_listing"
 
 
-@dataclass(frozen=True)
-class CategoryInfo:
+@dataclass(frozen=True, slots=True)
+class CategoryInfo(FromRow):
     """A category as the listing shows it: a plain value, safe to keep between requests."""
 
     id: int
@@ -66,8 +67,9 @@ CARD_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class ItemCard:
-    """An item as the catalog grid shows it (what `availability` needs, and no more)."""
+class ItemCard(FromRow):
+    """An item as the catalog grid shows it (what `availability` needs, and no more). Built
+    with `ItemCard.from_rows(...)`, which reads each field from the column of its name."""
 
     id: int
     slug: str
@@ -163,7 +165,7 @@ def list_categories() -> list[CategoryInfo]:
             Category.position, Category.name
         )
     )
-    categories = [CategoryInfo(*row) for row in rows]
+    categories = CategoryInfo.from_rows(rows)
     if ttl:
         _categories[key] = (now, categories)
     return categories
@@ -213,7 +215,7 @@ def list_items(
     rows = db.session.execute(statement).all()
     if not rows and page > 1:
         raise NotFound(f"There is no page {page:,} of these results.")
-    items = [ItemCard(*row[:-1]) for row in rows]
+    items = ItemCard.from_rows(rows)  # by name: the extra `total` column is not a field
     total = rows[0].total if rows else 0
     return Listing(items, total, page, per_page, query, shortened, category, sort)
 
@@ -237,7 +239,7 @@ def get_items(ids) -> dict[int, ItemCard]:
     rows = db.session.execute(
         sa.select(*CARD_COLUMNS).where(Item.id.in_(ids), Item.active.is_(True))
     )
-    return {row.id: ItemCard(*row) for row in rows}
+    return {card.id: card for card in ItemCard.from_rows(rows)}
 
 
 @dataclass(frozen=True)
@@ -268,19 +270,20 @@ def availability(item: Item | ItemCard) -> Availability:
     return Availability(can_buy=can_buy, store_pickup=pickup, notes=tuple(notes))
 
 
-@dataclass(frozen=True)
-class StockSummary:
+@dataclass(frozen=True, slots=True)
+class StockSummary(FromRow):
     items: int
     out_of_stock: int
 
 
 def stock_summary() -> StockSummary:
     row = db.session.execute(
-        sa.select(sa.func.count(Item.id), sa.func.count(Item.id).filter(Item.stock <= 0)).where(
-            Item.active.is_(True)
-        )
+        sa.select(
+            sa.func.count(Item.id).label("items"),
+            sa.func.count(Item.id).filter(Item.stock <= 0).label("out_of_stock"),
+        ).where(Item.active.is_(True))
     ).one()
-    return StockSummary(items=row[0], out_of_stock=row[1])
+    return StockSummary.from_row(row)
 
 
 def low_stock_items(limit: int = 20) -> list[Item]:
@@ -327,7 +330,7 @@ def take_stock(item_id: int, quantity: int) -> ItemCard:
             "An item just sold out, or not enough is left for your quantity. "
             "Please review your cart."
         )
-    return ItemCard(*taken)
+    return ItemCard.from_row(taken)
 
 
 def give_back_stock(item_id: int, quantity: int) -> None:
@@ -344,4 +347,4 @@ def get_items_any(ids) -> dict[int, ItemCard]:
     if not ids:
         return {}
     rows = db.session.execute(sa.select(*CARD_COLUMNS).where(Item.id.in_(ids)))
-    return {row.id: ItemCard(*row) for row in rows}
+    return {card.id: card for card in ItemCard.from_rows(rows)}
