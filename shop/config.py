@@ -18,6 +18,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _positive(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment (a period or a count: 0, -5 or
+    "seven" would quietly break the rule it sets). Raises ConfigError."""
+    raw = _env(name, str(default))
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} must be a whole number of at least 1.")
+    return int(raw)
+
+
 class Config:
     """One class of settings. `from_env()` reads the environment at app creation time."""
 
@@ -43,8 +52,11 @@ class Config:
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         # Checkout and payments. On the embedded default the shop talks to localstripe (a local
         # fake Stripe, started by `make run`); real keys come from the environment.
-        self.ONLINE_PAYMENT_HOLD_MINUTES = int(_env("ONLINE_PAYMENT_HOLD_MINUTES", "30"))
-        self.PAY_CODE_HOURS = int(_env("PAY_CODE_HOURS", "48"))
+        self.ONLINE_PAYMENT_HOLD_MINUTES = _positive("ONLINE_PAYMENT_HOLD_MINUTES", 30)
+        self.PAY_CODE_HOURS = _positive("PAY_CODE_HOURS", 48)
+        # Days a package waits at its branch for the shopper (shop.fulfillment.service
+        # .pickup_deadline); past them it is unclaimed and goes back.
+        self.PICKUP_DAYS = _positive("PICKUP_DAYS", 7)
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
         self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")

@@ -11,7 +11,7 @@ from flask import current_app
 from shop.catalog.models import LOW_STOCK, Category, Item
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
-from shop.fulfillment.packing import fits
+from shop.fulfillment.packing import branch_limits_text, fits
 from shop.money import Money
 from shop.rows import FromRow
 
@@ -244,11 +244,14 @@ def get_items(ids) -> dict[int, ItemCard]:
 
 @dataclass(frozen=True)
 class Availability:
-    """What the item page and the grid say about whether and how an item can be bought."""
+    """What the item page and the grid say about whether and how an item can be bought: every
+    sentence decided here, so the templates only show them."""
 
     can_buy: bool
     store_pickup: bool
     notes: tuple[tuple[str, str], ...]  # (tone, text): tone is ok, warn, stop or info
+    card_notes: tuple[tuple[str, str], ...]  # the grid card's few tags, stock first
+    pickup: str | None  # where it can be picked up (None for a digital item: nothing to pick up)
 
 
 def availability(item: Item | ItemCard) -> Availability:
@@ -261,13 +264,28 @@ def availability(item: Item | ItemCard) -> Availability:
         notes.append(("warn", f"Only {item.stock} left"))
     else:
         notes.append(("ok", "In stock"))
+    card_notes = [notes[0]]
     if item.virtual:
         notes.append(("info", "Digital: your code comes by text and email, no package"))
+        card_notes.append(("info", "Digital"))
+        where = None
     elif not pickup:
         notes.append(("stop", "Too large for store pickup"))
+        card_notes.append(notes[-1])
+        where = f"Too large for a store package ({branch_limits_text()})"
     elif item.frozen:
         notes.append(("info", "Frozen: pickup at frozen-ready branches"))
-    return Availability(can_buy=can_buy, store_pickup=pickup, notes=tuple(notes))
+        card_notes.append(("info", "Frozen"))
+        where = "Frozen-ready 7-Eleven branches"
+    else:
+        where = "Any 7-Eleven branch"
+    return Availability(
+        can_buy=can_buy,
+        store_pickup=pickup,
+        notes=tuple(notes),
+        card_notes=tuple(card_notes),
+        pickup=where,
+    )
 
 
 @dataclass(frozen=True, slots=True)
