@@ -51,9 +51,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from shop import models, web  # noqa: F401  (models: every table registered)
+    from shop import models, rules, web  # noqa: F401  (models: every table registered)
 
     web.init_app(app)
+    rules.init_app(app)
 
     from shop.admin.views import bp as admin_bp
     from shop.auth.views import bp as auth_bp

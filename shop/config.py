@@ -18,6 +18,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _positive(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment (a period or a count: 0, -5 or
+    "seven" would quietly break the rule it sets). Raises ConfigError."""
+    raw = _env(name, str(default))
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} must be a whole number of at least 1.")
+    return int(raw)
+
+
 class Config:
     """One class of settings. `from_env()` reads the environment at app creation time."""
 
@@ -40,19 +49,21 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = env == "production"
         self.ITEMS_PER_PAGE = int(_env("ITEMS_PER_PAGE", "24"))
         self.CATEGORY_CACHE_SECONDS = int(_env("CATEGORY_CACHE_SECONDS", "60"))
-        self.BRANCH_LIST_CACHE_SECONDS = int(_env("BRANCH_LIST_CACHE_SECONDS", "10"))
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         # Checkout and payments. On the embedded default the shop talks to localstripe (a local
         # fake Stripe, started by `make run`); real keys come from the environment.
-        self.ONLINE_PAYMENT_HOLD_MINUTES = int(_env("ONLINE_PAYMENT_HOLD_MINUTES", "30"))
-        self.PAY_CODE_HOURS = int(_env("PAY_CODE_HOURS", "48"))
+        self.ONLINE_PAYMENT_HOLD_MINUTES = _positive("ONLINE_PAYMENT_HOLD_MINUTES", 30)
+        self.PAY_CODE_HOURS = _positive("PAY_CODE_HOURS", 48)
+        # Days a package waits at its branch for the shopper (shop.fulfillment.service
+        # .pickup_deadline); past them it is unclaimed and goes back.
+        self.PICKUP_DAYS = _positive("PICKUP_DAYS", 7)
         # Bounds on unpaid holds (orders awaiting payment, cash on delivery not yet collected):
         # a stranger can't take an item's whole stock or fill a branch's shelf. Per address is
         # higher than per session: many shoppers share one address behind a mobile carrier.
-        self.UNPAID_ORDERS_PER_SESSION = int(_env("UNPAID_ORDERS_PER_SESSION", "3"))
-        self.UNPAID_UNITS_PER_SESSION = int(_env("UNPAID_UNITS_PER_SESSION", "100"))
-        self.UNPAID_ORDERS_PER_ADDRESS = int(_env("UNPAID_ORDERS_PER_ADDRESS", "10"))
-        self.UNPAID_UNITS_PER_ADDRESS = int(_env("UNPAID_UNITS_PER_ADDRESS", "300"))
+        self.UNPAID_ORDERS_PER_SESSION = _positive("UNPAID_ORDERS_PER_SESSION", 3)
+        self.UNPAID_UNITS_PER_SESSION = _positive("UNPAID_UNITS_PER_SESSION", 100)
+        self.UNPAID_ORDERS_PER_ADDRESS = _positive("UNPAID_ORDERS_PER_ADDRESS", 10)
+        self.UNPAID_UNITS_PER_ADDRESS = _positive("UNPAID_UNITS_PER_ADDRESS", 300)
         self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10 per minute; 60 per hour")
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
         self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")

@@ -65,7 +65,6 @@ def make_config(database_url: str, **overrides) -> Config:
         "PASSWORD_HASH_FAST": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "CATEGORY_CACHE_SECONDS": 0,
-        "BRANCH_LIST_CACHE_SECONDS": 0,
     }
     return Config(**(settings | overrides))
 

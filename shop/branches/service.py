@@ -8,18 +8,17 @@ each, inside the caller's transaction, so two orders can never both take the las
 import functools
 import math
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from shop import clock
 from shop.branches.models import Branch, BranchKind
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
+from shop.rows import FromRow
 from shop.timeutil import MANILA
 
 MAX_QUERY = 100
@@ -55,8 +54,9 @@ ROW_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class BranchRow:
-    """A branch as the picker reads it: plain values (no ORM object per row)."""
+class BranchRow(FromRow):
+    """A branch as the picker reads it: plain values (no ORM object per row), built with
+    `BranchRow.from_rows(...)`, which reads each field from the column of its name."""
 
     code: str
     name: str
@@ -120,19 +120,20 @@ def _clock(minute: int) -> str:
 # --- counts -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BranchSummary:
+@dataclass(frozen=True, slots=True)
+class BranchSummary(FromRow):
     stores: int
     frozen: int
 
 
 def summary() -> BranchSummary:
     row = db.session.execute(
-        sa.select(sa.func.count(Branch.id), sa.func.count(Branch.id).filter(Branch.frozen)).where(
-            Branch.kind == BranchKind.STORE, Branch.active.is_(True)
-        )
+        sa.select(
+            sa.func.count(Branch.id).label("stores"),
+            sa.func.count(Branch.id).filter(Branch.frozen).label("frozen"),
+        ).where(Branch.kind == BranchKind.STORE, Branch.active.is_(True))
     ).one()
-    return BranchSummary(stores=row[0], frozen=row[1])
+    return BranchSummary.from_row(row)
 
 
 # --- the picker's rules (plain values, no database) ---------------------------------------------
@@ -359,15 +360,15 @@ def search(
     settings = {"frozen_required": frozen_required, "packages": packages, "at": at}
 
     if near is None:
-        if not query:
-            return [to_choice(row, **settings) for row in _first_stores(limit)]
+        # Also the list every checkout page opens with (no search yet): read fresh each time,
+        # never kept, so a branch that just filled up is shown full (see docs/decisions.md).
         rows = db.session.execute(
             sa.select(*ROW_COLUMNS)
             .where(*conditions)
             .order_by(Branch.city, Branch.name, Branch.code)
             .limit(limit)
         )
-        return [to_choice(BranchRow(*row), **settings) for row in rows]
+        return [to_choice(branch, **settings) for branch in BranchRow.from_rows(rows)]
 
     lat, lng = near
     # Read a few more than asked: the SQL order is an approximation, the final one is exact.
@@ -391,41 +392,15 @@ def search(
         rows = nearest()
     measured = sorted(
         (
-            (haversine_km(lat, lng, row.lat, row.lng), row.code, BranchRow(*row[:-1]))
-            for row in rows
+            (haversine_km(lat, lng, branch.lat, branch.lng), branch.code, branch)
+            for branch in BranchRow.from_rows(rows)  # by name: flat_distance is not a field
         ),
-        key=lambda row: row[:2],
+        key=lambda entry: entry[:2],
     )
     return [
         to_choice(branch, distance_km=distance, **settings)
         for distance, _, branch in measured[:limit]
     ]
-
-
-# The list every checkout page opens with (no search yet) is the same for everyone: each
-# process keeps it for BRANCH_LIST_CACHE_SECONDS (0 turns this off). Its free slots may be that
-# many seconds old; reserve() decides with the row's current count when the order is placed.
-_first: dict[tuple[str, int], tuple[float, list[BranchRow]]] = {}
-
-
-def _first_stores(limit: int) -> list[BranchRow]:
-    ttl = current_app.config.get("BRANCH_LIST_CACHE_SECONDS", 0)
-    key, now = (str(db.engine.url), limit), time.monotonic()
-    cached = _first.get(key)
-    if ttl and cached and now - cached[0] < ttl:
-        return cached[1]
-    rows = [
-        BranchRow(*row)
-        for row in db.session.execute(
-            sa.select(*ROW_COLUMNS)
-            .where(Branch.active.is_(True), Branch.kind == BranchKind.STORE)
-            .order_by(Branch.city, Branch.name, Branch.code)
-            .limit(limit)
-        )
-    ]
-    if ttl:
-        _first[key] = (now, rows)
-    return rows
 
 
 def get_branch(code: str) -> Branch:
@@ -467,8 +442,8 @@ def _reserve_statement(frozen_required: bool):
     )
 
 
-@dataclass(frozen=True)
-class Reservation:
+@dataclass(frozen=True, slots=True)
+class Reservation(FromRow):
     id: int  # the branch's
     code: str
     reserved: int  # the branch's reserved slots, this reservation included
@@ -495,7 +470,7 @@ def reserve(code: str, packages: int, frozen_required: bool = False) -> Reservat
         _reserve_statement(frozen_required), {"branch_code": code, "wanted": packages}
     ).one_or_none()
     if taken is not None:
-        return Reservation(*taken)
+        return Reservation.from_row(taken)
     branch = db.session.scalar(
         sa.select(Branch).where(Branch.code == code).execution_options(populate_existing=True)
     )

@@ -8,11 +8,12 @@ functions that need the catalog take the mapping and return a new one for the vi
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from shop.catalog import service as catalog
 from shop.catalog.models import Item
 from shop.errors import Conflict, InvalidInput
-from shop.fulfillment.packing import Packing, pack, units_for
+from shop.fulfillment.packing import Packing, branch_limits_text, pack, units_for
 from shop.money import Money, total
 
 MAX_QUANTITY = 99  # per line: a shop, not a wholesaler
@@ -22,7 +23,7 @@ Contents = dict[str, int]  # item id (as text: the session is JSON) -> quantity
 
 
 class InvalidQuantity(InvalidInput):
-    """Enter a quantity from 1 to 99."""
+    """Enter a whole number as the quantity."""
 
     code = "invalid_quantity"
 
@@ -48,6 +49,10 @@ class CartLine:
     def subtotal(self) -> Money:
         return self.item.unit_price * self.quantity
 
+    @property
+    def max_quantity(self) -> int:
+        return max_quantity(self.item)
+
 
 @dataclass(frozen=True)
 class Cart:
@@ -62,19 +67,40 @@ class Cart:
     def units(self) -> int:
         return sum(line.quantity for line in self.lines)
 
-    @property
+    @cached_property
     def packing(self) -> Packing:
         """How the cart's physical items travel: packages, and items too large for any."""
         return pack(units_for((line.item, line.quantity) for line in self.lines))
+
+    @property
+    def problems(self) -> list[str]:
+        """Why this cart can't be checked out for store pickup (empty when it can)."""
+        return too_large_problems(self.packing)
 
     def __bool__(self) -> bool:
         return bool(self.lines)
 
 
+def max_quantity(item) -> int:
+    """The most of `item` one cart line may hold now: its stock, at most MAX_QUANTITY."""
+    return max(0, min(item.stock, MAX_QUANTITY))
+
+
+def too_large_problems(packing: Packing) -> list[str]:
+    """One sentence per item too large or too heavy for a branch package, naming the limits."""
+    names = sorted({unit.name for unit in packing.too_large})
+    return [
+        f"{name} is too large or too heavy for store pickup (a package is at most "
+        f"{branch_limits_text()}). Remove it to check out."
+        for name in names
+    ]
+
+
 def parse_quantity(raw) -> int:
     """A quantity as typed: digits only, 1 to MAX_QUANTITY. Raises InvalidQuantity."""
     text = str(raw if raw is not None else "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 3:
+    # The length bound only keeps int() off huge inputs; the cap is the range check below.
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidQuantity(f"Enter a quantity as a whole number from 1 to {MAX_QUANTITY}.")
     quantity = int(text)
     if not 1 <= quantity <= MAX_QUANTITY:

@@ -5,7 +5,6 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from shop.cart import service
 from shop.catalog.service import ItemNotFound
-from shop.checkout.service import SHIPPING_FEE_PER_PACKAGE
 from shop.errors import DomainError
 from shop.web import is_htmx, status_of
 
@@ -21,9 +20,7 @@ def _cart_response(message: str | None = None, error: str | None = None, status:
     if kept != session.get("cart", {}):
         _store(kept)
     template = "cart/_cart_update.html" if is_htmx() else "cart/cart.html"
-    return render_template(
-        template, cart=cart, message=message, error=error, fee=SHIPPING_FEE_PER_PACKAGE
-    ), status
+    return render_template(template, cart=cart, message=message, error=error), status
 
 
 @bp.get("")

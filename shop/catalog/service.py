@@ -11,8 +11,9 @@ from flask import current_app
 from shop.catalog.models import LOW_STOCK, Category, Item
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
-from shop.fulfillment.packing import fits
+from shop.fulfillment.packing import branch_limits_text, fits
 from shop.money import Money
+from shop.rows import FromRow
 
 MAX_QUERY = 100
 MAX_PAGE = 10_000
@@ -40,8 +41,8 @@ class BadListing(InvalidInput):
     code = "bad_listing"
 
 
-@dataclass(frozen=True)
-class CategoryInfo:
+@dataclass(frozen=True, slots=True)
+class CategoryInfo(FromRow):
     """A category as the listing shows it: a plain value, safe to keep between requests."""
 
     id: int
@@ -66,8 +67,9 @@ CARD_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class ItemCard:
-    """An item as the catalog grid shows it (what `availability` needs, and no more)."""
+class ItemCard(FromRow):
+    """An item as the catalog grid shows it (what `availability` needs, and no more). Built
+    with `ItemCard.from_rows(...)`, which reads each field from the column of its name."""
 
     id: int
     slug: str
@@ -163,7 +165,7 @@ def list_categories() -> list[CategoryInfo]:
             Category.position, Category.name
         )
     )
-    categories = [CategoryInfo(*row) for row in rows]
+    categories = CategoryInfo.from_rows(rows)
     if ttl:
         _categories[key] = (now, categories)
     return categories
@@ -213,7 +215,7 @@ def list_items(
     rows = db.session.execute(statement).all()
     if not rows and page > 1:
         raise NotFound(f"There is no page {page:,} of these results.")
-    items = [ItemCard(*row[:-1]) for row in rows]
+    items = ItemCard.from_rows(rows)  # by name: the extra `total` column is not a field
     total = rows[0].total if rows else 0
     return Listing(items, total, page, per_page, query, shortened, category, sort)
 
@@ -237,16 +239,19 @@ def get_items(ids) -> dict[int, ItemCard]:
     rows = db.session.execute(
         sa.select(*CARD_COLUMNS).where(Item.id.in_(ids), Item.active.is_(True))
     )
-    return {row.id: ItemCard(*row) for row in rows}
+    return {card.id: card for card in ItemCard.from_rows(rows)}
 
 
 @dataclass(frozen=True)
 class Availability:
-    """What the item page and the grid say about whether and how an item can be bought."""
+    """What the item page and the grid say about whether and how an item can be bought: every
+    sentence decided here, so the templates only show them."""
 
     can_buy: bool
     store_pickup: bool
     notes: tuple[tuple[str, str], ...]  # (tone, text): tone is ok, warn, stop or info
+    card_notes: tuple[tuple[str, str], ...]  # the grid card's few tags, stock first
+    pickup: str | None  # where it can be picked up (None for a digital item: nothing to pick up)
 
 
 def availability(item: Item | ItemCard) -> Availability:
@@ -259,28 +264,44 @@ def availability(item: Item | ItemCard) -> Availability:
         notes.append(("warn", f"Only {item.stock} left"))
     else:
         notes.append(("ok", "In stock"))
+    card_notes = [notes[0]]
     if item.virtual:
         notes.append(("info", "Digital: your code comes by text and email, no package"))
+        card_notes.append(("info", "Digital"))
+        where = None
     elif not pickup:
         notes.append(("stop", "Too large for store pickup"))
+        card_notes.append(notes[-1])
+        where = f"Too large for a store package ({branch_limits_text()})"
     elif item.frozen:
         notes.append(("info", "Frozen: pickup at frozen-ready branches"))
-    return Availability(can_buy=can_buy, store_pickup=pickup, notes=tuple(notes))
+        card_notes.append(("info", "Frozen"))
+        where = "Frozen-ready 7-Eleven branches"
+    else:
+        where = "Any 7-Eleven branch"
+    return Availability(
+        can_buy=can_buy,
+        store_pickup=pickup,
+        notes=tuple(notes),
+        card_notes=tuple(card_notes),
+        pickup=where,
+    )
 
 
-@dataclass(frozen=True)
-class StockSummary:
+@dataclass(frozen=True, slots=True)
+class StockSummary(FromRow):
     items: int
     out_of_stock: int
 
 
 def stock_summary() -> StockSummary:
     row = db.session.execute(
-        sa.select(sa.func.count(Item.id), sa.func.count(Item.id).filter(Item.stock <= 0)).where(
-            Item.active.is_(True)
-        )
+        sa.select(
+            sa.func.count(Item.id).label("items"),
+            sa.func.count(Item.id).filter(Item.stock <= 0).label("out_of_stock"),
+        ).where(Item.active.is_(True))
     ).one()
-    return StockSummary(items=row[0], out_of_stock=row[1])
+    return StockSummary.from_row(row)
 
 
 def low_stock_items(limit: int = 20) -> list[Item]:
@@ -327,7 +348,7 @@ def take_stock(item_id: int, quantity: int) -> ItemCard:
             "An item just sold out, or not enough is left for your quantity. "
             "Please review your cart."
         )
-    return ItemCard(*taken)
+    return ItemCard.from_row(taken)
 
 
 def give_back_stock(item_id: int, quantity: int) -> None:
@@ -344,4 +365,4 @@ def get_items_any(ids) -> dict[int, ItemCard]:
     if not ids:
         return {}
     rows = db.session.execute(sa.select(*CARD_COLUMNS).where(Item.id.in_(ids)))
-    return {row.id: ItemCard(*row) for row in rows}
+    return {card.id: card for card in ItemCard.from_rows(rows)}

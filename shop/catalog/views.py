@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, render_template, request
 
+from shop.cart import service as cart
 from shop.catalog import service
 from shop.web import is_htmx
 
@@ -40,4 +41,9 @@ def index():
 @bp.get("/items/<slug>")
 def item(slug: str):
     item = service.get_item(slug)
-    return render_template("catalog/item.html", item=item, availability=service.availability(item))
+    return render_template(
+        "catalog/item.html",
+        item=item,
+        availability=service.availability(item),
+        max_quantity=cart.max_quantity(item),
+    )

@@ -88,6 +88,14 @@ class Order(db.Model):
         back_populates="order", order_by="OrderLine.id", lazy="selectin"
     )
 
+    @property
+    def payable_by_card(self) -> bool:
+        """Can this order still be paid by card (online, and not yet paid or expired)?"""
+        return (
+            self.payment_method is PaymentMethod.ONLINE
+            and self.status is OrderStatus.AWAITING_PAYMENT
+        )
+
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"

@@ -99,12 +99,7 @@ class Quote:
     @property
     def problems(self) -> list[str]:
         """Why this cart can't be checked out for store pickup (empty when it can)."""
-        names = sorted({unit.name for unit in self.packing.too_large})
-        return [
-            f"{name} is too large or too heavy for a store package (30 × 30 × 30 cm, 10 kg). "
-            "Remove it to check out."
-            for name in names
-        ]
+        return cart_service.too_large_problems(self.packing)
 
     def methods(self) -> dict[PaymentMethod, str | None]:
         """Each payment method, and why it isn't available (None when it is)."""
@@ -654,6 +649,7 @@ class OrderPage:
     code_label: str | None
     packages: list
     deadline: datetime | None
+    pay_by_card: bool = False  # the page offers the card payment
 
 
 def order_page(order: Order) -> OrderPage:
@@ -677,6 +673,7 @@ def order_page(order: Order) -> OrderPage:
         code_label=code_label,
         packages=list(shipment.packages) if shipment else [],
         deadline=order.hold_until if order.status is OrderStatus.AWAITING_PAYMENT else None,
+        pay_by_card=order.payable_by_card,
     )
 
 

@@ -50,8 +50,6 @@ def _render(form, offer, status=200, error=None):
         methods=offer.methods(),
         picker=picker,
         error=error,
-        fee=service.SHIPPING_FEE_PER_PACKAGE,
-        cod_cap=service.COD_CAP,
     ), status
 
 

@@ -1,5 +1,9 @@
 """The package limits of the seeds, as pure functions on millimetres and grams, and the split of
-an order's units into branch packages."""
+an order's units into branch packages.
+
+The limits are the constants below and nothing else: every check reads them when it runs (no
+default argument freezes a copy), and every page and message that states a limit formats them
+with `limits_text` (see shop/rules.py for what templates show)."""
 
 import math
 from collections.abc import Hashable, Iterable
@@ -12,14 +16,35 @@ RETURN_BOX_MM = (450, 300, 300)
 RETURN_MAX_WEIGHT_G = 10_000
 
 
+def _branch_box() -> tuple[int, int, int]:
+    return BRANCH_BOX_MM
+
+
+def _branch_max_weight() -> int:
+    return BRANCH_MAX_WEIGHT_G
+
+
+def limits_text(box_mm: tuple[int, int, int], max_weight_g: int) -> str:
+    """A box's limits as a shopper reads them: "30 × 30 × 30 cm, 10 kg"."""
+    sides = " × ".join(f"{side / 10:g}" for side in box_mm)
+    return f"{sides} cm, {max_weight_g / 1000:g} kg"
+
+
+def branch_limits_text() -> str:
+    """The limits of a package going to a branch: "30 × 30 × 30 cm, 10 kg"."""
+    return limits_text(BRANCH_BOX_MM, BRANCH_MAX_WEIGHT_G)
+
+
 def fits(
     dimensions_mm: tuple[int, int, int],
     weight_g: int,
-    box_mm: tuple[int, int, int] = BRANCH_BOX_MM,
-    max_weight_g: int = BRANCH_MAX_WEIGHT_G,
+    box_mm: tuple[int, int, int] | None = None,
+    max_weight_g: int | None = None,
 ) -> bool:
-    """True if an item fits the box: its sorted dimensions fit the box's sorted dimensions, and
-    it is no heavier than the limit."""
+    """True if an item fits the box (the branch box unless given): its sorted dimensions fit
+    the box's sorted dimensions, and it is no heavier than the limit."""
+    box_mm = BRANCH_BOX_MM if box_mm is None else box_mm
+    max_weight_g = BRANCH_MAX_WEIGHT_G if max_weight_g is None else max_weight_g
     item, box = sorted(dimensions_mm, reverse=True), sorted(box_mm, reverse=True)
     return weight_g <= max_weight_g and all(a <= b for a, b in zip(item, box, strict=True))
 
@@ -61,8 +86,8 @@ class Package:
 
     frozen: bool
     units: list[Unit] = field(default_factory=list)
-    box_mm: tuple[int, int, int] = BRANCH_BOX_MM
-    max_weight_g: int = BRANCH_MAX_WEIGHT_G
+    box_mm: tuple[int, int, int] = field(default_factory=_branch_box)
+    max_weight_g: int = field(default_factory=_branch_max_weight)
 
     @property
     def volume_mm3(self) -> int:
@@ -125,10 +150,11 @@ def _first_fit_decreasing(
 
 def pack(
     units: Iterable[Unit],
-    box_mm: tuple[int, int, int] = BRANCH_BOX_MM,
-    max_weight_g: int = BRANCH_MAX_WEIGHT_G,
+    box_mm: tuple[int, int, int] | None = None,
+    max_weight_g: int | None = None,
 ) -> Packing:
-    """Split `units` into packages by first-fit-decreasing, the way the seeds do it.
+    """Split `units` into packages (branch packages unless another box is given) by
+    first-fit-decreasing, the way the seeds do it.
 
     Guaranteed: every unit is in exactly one package or in `too_large`; `too_large` holds
     exactly the units that fit no box on their own (by sorted dimensions, see `fits`, or by
@@ -140,6 +166,8 @@ def pack(
     Volume is a proxy for geometric fit: we do not solve 3-D placement, so a package whose
     units' volumes add up within the box is taken to close, even where rigid shapes would not
     nest that well. Each unit on its own does fit the box by its sorted dimensions."""
+    box_mm = BRANCH_BOX_MM if box_mm is None else box_mm
+    max_weight_g = BRANCH_MAX_WEIGHT_G if max_weight_g is None else max_weight_g
     units = list(units)
     too_large = [u for u in units if not fits(u.dimensions_mm, u.weight_g, box_mm, max_weight_g)]
     packable = [u for u in units if fits(u.dimensions_mm, u.weight_g, box_mm, max_weight_g)]

@@ -7,9 +7,10 @@ packages, its codes and the order that asked for them are one transaction."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from shop import clock, codes
 from shop.codes import CodeType
@@ -128,6 +129,30 @@ def transition(package: Package, action: str, *, actor: str = "system", place: s
     )
     package.state = new
     db.session.flush()
+
+
+# --- the pickup window ---------------------------------------------------------------------------
+
+
+def pickup_days() -> int:
+    """How many days a package waits at its branch: the PICKUP_DAYS setting (default 7)."""
+    return current_app.config["PICKUP_DAYS"]
+
+
+def pickup_deadline(arrived_at: datetime) -> datetime:
+    """When a package that arrived at its branch at `arrived_at` stops waiting for its
+    shopper: PICKUP_DAYS whole days later, to the minute, as the shop's other deadlines (the
+    payment hold, the PAY CODE) are exact periods too. Returns an aware UTC datetime. From
+    then on the package's `pickup_deadline_passed` transition makes it unclaimed (the ECMS
+    tick). Raises ValueError for a naive `arrived_at`."""
+    if arrived_at.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware datetime (shop.clock.now)")
+    return (arrived_at + timedelta(days=pickup_days())).astimezone(UTC)
+
+
+def arrived_at(package: Package) -> datetime | None:
+    """When the package last arrived at its branch (its latest `arrive` event), or None."""
+    return next((e.at for e in reversed(package.events) if e.action == "arrive"), None)
 
 
 def issue_code(
@@ -281,6 +306,7 @@ class Tracking:
     state_text: str
     branch_name: str
     timeline: list[tuple[datetime, str]]
+    pickup_by: datetime | None = None  # while it waits at the branch: its pickup deadline
 
 
 def tracking(package: Package) -> Tracking:
@@ -288,6 +314,7 @@ def tracking(package: Package) -> Tracking:
     from shop.branches.service import get_branch_by_id
 
     branch = get_branch_by_id(package.shipment.branch_id)
+    arrival = arrived_at(package) if package.state is S.AT_BRANCH else None
     return Tracking(
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
@@ -296,4 +323,5 @@ def tracking(package: Package) -> Tracking:
             *((event.at, STATE_TEXT[event.to_state]) for event in reversed(package.events)),
             (package.created_at, STATE_TEXT[S.LABEL_ISSUED]),
         ],
+        pickup_by=pickup_deadline(arrival) if arrival else None,
     )

@@ -1,0 +1,61 @@
+"""What templates may show of the shop's rules, each read from its one source when shown.
+
+Nothing is decided here: the rules live in settings (shop/config.py) and in the constants of
+the feature that owns them, and their sentences in that feature's service (why a payment
+method is not offered, why an item can't be picked up). This is the one window templates look
+through for a bare number (the `rules` global), so no page restates one. Every value is read
+at render time: a setting an operator changes, or a constant a test monkeypatches, is what
+every page says."""
+
+from datetime import timedelta
+
+from shop.branches import service as branches
+from shop.catalog import service as catalog
+from shop.checkout import service as checkout
+from shop.fulfillment import packing
+from shop.fulfillment import service as ecms
+from shop.money import Money
+
+
+class ShownRules:
+    """`rules.pickup_days`, `rules.hold_minutes`, ... in any template."""
+
+    @property
+    def pickup_days(self) -> int:
+        """Days a package waits at its branch (the PICKUP_DAYS setting)."""
+        return ecms.pickup_days()
+
+    @property
+    def hold_minutes(self) -> int:
+        """Minutes an unpaid online order holds its items (ONLINE_PAYMENT_HOLD_MINUTES)."""
+        return checkout.hold_period() // timedelta(minutes=1)
+
+    @property
+    def pay_code_hours(self) -> int:
+        """Hours a PAY CODE can be paid (PAY_CODE_HOURS)."""
+        return checkout.pay_code_period() // timedelta(hours=1)
+
+    @property
+    def package_limits(self) -> str:
+        """A branch package's limits, "30 × 30 × 30 cm, 10 kg" (packing's BRANCH_BOX_MM and
+        BRANCH_MAX_WEIGHT_G)."""
+        return packing.branch_limits_text()
+
+    @property
+    def shipping_fee(self) -> Money:
+        """The shipping fee per package (checkout's SHIPPING_FEE_PER_PACKAGE)."""
+        return checkout.SHIPPING_FEE_PER_PACKAGE
+
+    @property
+    def item_search_length(self) -> int:
+        """The longest item search, in characters (catalog's MAX_QUERY)."""
+        return catalog.MAX_QUERY
+
+    @property
+    def branch_search_length(self) -> int:
+        """The longest branch search, in characters (branches' MAX_QUERY)."""
+        return branches.MAX_QUERY
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["rules"] = ShownRules()
