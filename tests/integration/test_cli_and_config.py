@@ -225,7 +225,8 @@ def test_migrations_match_the_models(app):
 REDIS_LOGIN_PROBE = """
 import re, sys
 from shop import create_app
-app = create_app({"ENV": "testing", "TESTING": True, "LOGIN_RATE_LIMIT": "2 per minute"})
+app = create_app({"ENV": "testing", "TESTING": True, "LOGIN_RATE_LIMIT": "2 per minute",
+                  "RATELIMIT_KEY_PREFIX": sys.argv[1]})
 assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
 from shop.extensions import db
 with app.app_context():
@@ -242,22 +243,26 @@ def test_rate_limits_can_live_in_redis(tmp_path):
     import os
     import subprocess
     import sys
+    import uuid
 
     import redis
 
     url = "redis://127.0.0.1:6379/15"
     try:
-        redis.Redis.from_url(url, socket_timeout=1).flushdb()
+        redis.Redis.from_url(url, socket_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("Redis unreachable at 127.0.0.1:6379: skipped")
+    prefix = f"test-{uuid.uuid4().hex}"  # this run's own keys: other runs may share the Redis
     env = os.environ | {
         "RATELIMIT_STORAGE_URI": url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
         "SHOP_ENV": "testing",
     }
     result = subprocess.run(
-        [sys.executable, "-c", REDIS_LOGIN_PROBE], env=env, capture_output=True, text=True
+        [sys.executable, "-c", REDIS_LOGIN_PROBE, prefix], env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[401, 401, 429]"
-    assert redis.Redis.from_url(url).keys("*")  # the counters are in Redis
+    keys = redis.Redis.from_url(url).keys(f"*{prefix}*")
+    assert keys  # the counters are in Redis
+    redis.Redis.from_url(url).delete(*keys)
