@@ -1,4 +1,4 @@
-"""Accounts: sign-up, log-in, password changes. Passwords are hashed with argon2id;
+"""Accounts: sign-up, log-in, log-out, password changes. Passwords are hashed with argon2id;
 wrong passwords are counted per account (shop/auth/throttle.py)."""
 
 import math
@@ -144,9 +144,18 @@ def change_password(user_id: int, current: str, new: str, *, client: Client) -> 
         raise InvalidCredentials("Your current password isn't right.", field="current") from exc
     check_password_rules(new)
     user.password_hash = _ph().hash(new)
-    user.session_version = User.session_version + 1  # in SQL: nothing lost to a concurrent bump
+    user.session_version = User.session_version + 1  # in SQL: a log-out at once loses nothing
     db.session.flush()
     return user
+
+
+@transaction()
+def log_out(user_id: int) -> None:
+    """End every session of this user, copies of its cookie included: the session version
+    that each session id carries (see User.get_id) moves on."""
+    db.session.execute(
+        sa.update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+    )
 
 
 def load_user(session_id: str) -> User | None:

@@ -125,8 +125,10 @@ def signup():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        service.log_out(current_user.id)  # a copy of this session's cookie stops working too
     logout_user()
-    flash("You're logged out.", "info")
+    flash("You're logged out, here and on your other devices.", "info")
     return redirect(url_for("catalog.index"))
 
 
