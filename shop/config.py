@@ -50,6 +50,10 @@ class Config:
             "LOGIN_FAILURES_PER_ACCOUNT", "50 per hour; 100 per day"
         )
         self.LOGIN_TRUST_DAYS = int(_env("LOGIN_TRUST_DAYS", "30"))
+        # Behind a load balancer: how many proxies to trust for the client address (and then the
+        # scheme), and for the host (X-Forwarded-Host). 0: none, requests are taken as they come.
+        self.PROXY_FIX_X_FOR = int(_env("PROXY_FIX_X_FOR", "0"))
+        self.PROXY_FIX_X_HOST = int(_env("PROXY_FIX_X_HOST", "0"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
