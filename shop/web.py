@@ -54,6 +54,8 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_cross_origin)
     app.before_request(_refuse_unreadable_input)
     app.after_request(_headers)
+    if app.config.get("ENV") == "production":
+        app.after_request(_strict_transport_security)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
@@ -262,6 +264,14 @@ def _refuse_cross_origin():
         "This form was sent from another site. Go back to the shop's own page and try again.",
         title="That came from somewhere else",
     )
+
+
+HSTS = "max-age=63072000; includeSubDomains"  # two years, as the HSTS preload list asks
+
+
+def _strict_transport_security(response):
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def _headers(response):
