@@ -49,6 +49,16 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
     click.echo(f"Created {user.role.label} {user.email}.")
 
 
+@shop_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the shop with the development server (`flask run`, without its Server header)."""
+    from shop.serving import serve as run
+
+    run(current_app._get_current_object(), host, port)
+
+
 @shop_cli.command("tick")
 def tick() -> None:
     """Run every time-based transition once (safe to run from cron on several hosts)."""

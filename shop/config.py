@@ -4,9 +4,17 @@ import os
 import secrets
 from pathlib import Path
 
+from limits import parse_many
+
 INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 ENVIRONMENTS = ("development", "testing", "production")
 MIN_SECRET_KEY_BYTES = 32
+# Limits a typo must not turn off (Flask-Limiter ignores a limit it can't parse).
+RATE_LIMIT_SETTINGS = (
+    "LOGIN_RATE_LIMIT",
+    "LOGIN_FAILURES_PER_CLIENT",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+)
 
 
 class ConfigError(RuntimeError):
@@ -42,6 +50,19 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_KEY_PREFIX = "cliqq"
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+        # Wrong passwords against one account (shop/auth/throttle.py): from one client, and from
+        # every client the account doesn't know together; a known client is remembered this long.
+        self.LOGIN_FAILURES_PER_CLIENT = _env(
+            "LOGIN_FAILURES_PER_CLIENT", "5 per minute; 20 per hour"
+        )
+        self.LOGIN_FAILURES_PER_ACCOUNT = _env(
+            "LOGIN_FAILURES_PER_ACCOUNT", "50 per hour; 100 per day"
+        )
+        self.LOGIN_TRUST_DAYS = int(_env("LOGIN_TRUST_DAYS", "30"))
+        # Behind a load balancer: how many proxies to trust for the client address (and then the
+        # scheme), and for the host (X-Forwarded-Host). 0: none, requests are taken as they come.
+        self.PROXY_FIX_X_FOR = int(_env("PROXY_FIX_X_FOR", "0"))
+        self.PROXY_FIX_X_HOST = int(_env("PROXY_FIX_X_HOST", "0"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -107,12 +128,26 @@ class Config:
                 if self.ENV == "development"
                 else secrets.token_hex(32)
             )
+        if self.ENV == "production":
+            # Whatever set ENV (the environment, instance/config.py, an override), production
+            # cookies travel over HTTPS only.
+            self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = True
         if self.ENV == "production" and len(self.SECRET_KEY.encode()) < MIN_SECRET_KEY_BYTES:
             raise ConfigError(
                 f"SECRET_KEY is {len(self.SECRET_KEY.encode())} bytes: production needs at "
                 f"least {MIN_SECRET_KEY_BYTES} (python3 -c 'import secrets; "
                 "print(secrets.token_hex(32))')."
             )
+
+        for name in RATE_LIMIT_SETTINGS:
+            try:
+                if not parse_many(getattr(self, name)):
+                    raise ValueError
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} isn't a list of limits such as "
+                    "'5 per minute; 20 per hour'."
+                ) from exc
 
         if not self.STRIPE_WEBHOOK_SECRET:
             if self.ENV in ("development", "testing"):

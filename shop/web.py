@@ -5,6 +5,7 @@ import hashlib
 import logging
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app, jsonify, render_template, request, session, url_for
@@ -41,10 +42,20 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    if app.config.get("PROXY_FIX_X_FOR"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
+    if app.config.get("PROXY_FIX_X_FOR") or app.config.get("PROXY_FIX_X_HOST"):
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=int(app.config.get("PROXY_FIX_X_FOR") or 0),
+            x_proto=1 if app.config.get("PROXY_FIX_X_FOR") else 0,
+            x_host=int(app.config.get("PROXY_FIX_X_HOST") or 0),
+        )
+    # First of all hooks, before the CSRF check: a post from another site is refused the same
+    # way whatever token it carries.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_cross_origin)
     app.before_request(_refuse_unreadable_input)
     app.after_request(_headers)
+    if app.config.get("ENV") == "production":
+        app.after_request(_strict_transport_security)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
@@ -203,6 +214,64 @@ def _refuse_unreadable_input():
             if any("\x00" in value for value in values):
                 return error_page(400, "The form contains a character the shop can't read.")
     return None
+
+
+# Requests that come from other servers, not browsers: they carry no cookies of ours, and prove
+# who sent them another way (a signature, a bearer key). Every other unsafe method must come from
+# a page of this site, when the browser says where it comes from.
+SERVER_TO_SERVER_PATHS = frozenset({"/payments/stripe/webhook"})
+SERVER_TO_SERVER_PREFIXES = ("/api/",)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin such as `https://shop.example`; None if it is none."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
+def _refuse_cross_origin():
+    """403 for a form post (or any unsafe method) whose `Origin` is another site, or `null` (a
+    sandboxed frame, a redirect from elsewhere), whatever its CSRF token says. Without `Origin`
+    (older browsers, plain clients) the CSRF token decides, as before. This site is the scheme
+    and host the request arrived at: behind a load balancer, as ProxyFix rewrote them."""
+    if request.method not in UNSAFE_METHODS:
+        return None
+    if request.path in SERVER_TO_SERVER_PATHS or request.path.startswith(SERVER_TO_SERVER_PREFIXES):
+        return None
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    here = f"{request.scheme}://{request.host}"
+    if _origin(origin) is not None and _origin(origin) == _origin(here):
+        return None
+    log.warning(
+        "refused a %s to %s from origin %r (this site: %s)",
+        request.method,
+        request.path,
+        origin[:200],
+        here,
+    )
+    return error_page(
+        403,
+        "This form was sent from another site. Go back to the shop's own page and try again.",
+        title="That came from somewhere else",
+    )
+
+
+HSTS = "max-age=63072000; includeSubDomains"  # two years, as the HSTS preload list asks
+
+
+def _strict_transport_security(response):
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def _headers(response):

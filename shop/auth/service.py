@@ -1,5 +1,7 @@
-"""Accounts: sign-up, log-in, password changes. Passwords are hashed with argon2id."""
+"""Accounts: sign-up, log-in, log-out, password changes. Passwords are hashed with argon2id;
+wrong passwords are counted per account (shop/auth/throttle.py)."""
 
+import math
 from functools import cache
 
 import sqlalchemy as sa
@@ -7,9 +9,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from shop.auth import throttle
 from shop.auth.models import Role, User
-from shop.errors import Conflict, InvalidInput, Unauthorized
+from shop.auth.throttle import Client
+from shop.errors import Conflict, InvalidInput, TooMany, Unauthorized
 from shop.extensions import db
+from shop.transaction import transaction
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
@@ -31,6 +36,21 @@ class WeakPassword(InvalidInput):
     """Choose a password of at least 10 characters."""
 
     code = "weak_password"
+
+
+class TooManyAttempts(TooMany):
+    """Too many wrong passwords for this account from here. Wait a little and try again."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int, *, field: str | None = None):
+        minutes = max(1, math.ceil(retry_after / 60))
+        wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+        super().__init__(
+            f"Too many wrong passwords for this account from here. Try again in {wait}.",
+            field=field,
+        )
+        self.retry_after = retry_after
 
 
 @cache
@@ -56,8 +76,9 @@ def check_password_rules(password: str) -> None:
         raise WeakPassword(f"Choose a password of at most {MAX_PASSWORD} characters.")
 
 
+@transaction()
 def create_user(email: str, name: str, password: str, role: Role = Role.SHOPPER) -> User:
-    """Create an account and commit. Raises EmailTaken or WeakPassword."""
+    """Create an account. Raises EmailTaken or WeakPassword."""
     email = normalize_email(email)
     check_password_rules(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
@@ -65,45 +86,76 @@ def create_user(email: str, name: str, password: str, role: Role = Role.SHOPPER)
     user = User(email=email, name=name.strip(), password_hash=_ph().hash(password), role=role)
     db.session.add(user)
     try:
-        db.session.commit()
+        db.session.flush()
     except sa.exc.IntegrityError as exc:  # a concurrent sign-up with the same email won
-        db.session.rollback()
         raise EmailTaken() from exc
     return user
 
 
-def authenticate(email: str, password: str) -> User:
+def _checked_attempts(email: str, client: Client, field: str | None = None) -> throttle.Attempts:
+    attempts = throttle.Attempts(email, client)
+    if wait := attempts.wait():
+        raise TooManyAttempts(wait, field=field)
+    return attempts
+
+
+@transaction()
+def authenticate(email: str, password: str, *, client: Client) -> User:
     """The user with this email and password. Raises InvalidCredentials (never says which part
-    was wrong)."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    was wrong), or TooManyAttempts before checking anything once this client has spent its
+    wrong passwords for this account (shop/auth/throttle.py; unknown emails count alike)."""
+    email = normalize_email(email)
+    attempts = _checked_attempts(email, client)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None:
         _ph().hash(password)  # spend the same time as a real check: no user enumeration by timing
+        attempts.failed()
         raise InvalidCredentials()
     try:
         _ph().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
+        attempts.failed()
         raise InvalidCredentials() from exc
     if _ph().check_needs_rehash(user.password_hash):
         user.password_hash = _ph().hash(password)
-        db.session.commit()
+    attempts.succeeded()
     return user
 
 
-def change_password(user_id: int, current: str, new: str) -> User:
+def trust_browser(email: str) -> str:
+    """A trusted-browser token for the account just logged in to: with it this browser keeps
+    its own allowance of wrong passwords however many strangers try the account."""
+    return throttle.browser_token(normalize_email(email))
+
+
+@transaction()
+def change_password(user_id: int, current: str, new: str, *, client: Client) -> User:
     """Set a new password after checking the current one; every other session is logged out.
-    Raises InvalidCredentials or WeakPassword."""
+    Raises InvalidCredentials or WeakPassword; TooManyAttempts when this client has spent its
+    wrong passwords for this account (the password page and log-in share the counters)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise InvalidCredentials()
+    attempts = _checked_attempts(user.email, client, field="current")
     try:
         _ph().verify(user.password_hash, current)
     except (VerificationError, InvalidHashError) as exc:
+        attempts.failed()
         raise InvalidCredentials("Your current password isn't right.", field="current") from exc
     check_password_rules(new)
     user.password_hash = _ph().hash(new)
-    user.session_version += 1
-    db.session.commit()
+    user.session_version = User.session_version + 1  # in SQL: a log-out at once loses nothing
+    db.session.flush()
     return user
+
+
+@transaction()
+def log_out(user_id: int) -> None:
+    """End every session of this user, copies of its cookie included: the session version
+    that each session id carries (see User.get_id) moves on."""
+    db.session.execute(
+        sa.update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+    )
 
 
 def load_user(session_id: str) -> User | None:

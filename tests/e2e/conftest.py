@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from shop import create_app
 from shop.demo.service import load_demo_data
+from shop.serving import RequestHandler
 from tests.conftest import make_config
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -79,7 +80,7 @@ def live_app(tmp_path_factory, localstripe):
 @pytest.fixture(scope="session")
 def live_server(live_app):
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=RequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"

@@ -95,6 +95,13 @@ def test_shop_env_values_that_start(monkeypatch, env):
     assert config.SESSION_COOKIE_SECURE is (env == "production")
 
 
+def test_production_set_by_override_still_marks_cookies_secure(monkeypatch):
+    monkeypatch.delenv("SHOP_ENV", raising=False)
+    config = Config(ENV="production", SECRET_KEY=LONG_KEY, STRIPE_WEBHOOK_SECRET="whsec_x")
+    config.check()
+    assert config.SESSION_COOKIE_SECURE is True and config.REMEMBER_COOKIE_SECURE is True
+
+
 def test_production_refuses_a_short_secret_key(monkeypatch):
     monkeypatch.setenv("SHOP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 31)
@@ -243,15 +250,16 @@ def test_rate_limits_can_live_in_redis(tmp_path):
     import os
     import subprocess
     import sys
+    import uuid
 
     import redis
 
     url = "redis://127.0.0.1:6379/15"
-    prefix = f"cliqq-test-{os.getpid()}-{tmp_path.name}"  # other test runs may share this Redis
     try:
         redis.Redis.from_url(url, socket_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("Redis unreachable at 127.0.0.1:6379: skipped")
+    prefix = f"test-{uuid.uuid4().hex}"  # this run's own keys: other runs may share the Redis
     env = os.environ | {
         "RATELIMIT_STORAGE_URI": url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
@@ -262,7 +270,6 @@ def test_rate_limits_can_live_in_redis(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[401, 401, 429]"
-    store = redis.Redis.from_url(url)
-    counters = store.keys(f"*{prefix}*")
-    assert counters  # the counters are in Redis
-    store.delete(*counters)
+    keys = redis.Redis.from_url(url).keys(f"*{prefix}*")
+    assert keys  # the counters are in Redis
+    redis.Redis.from_url(url).delete(*keys)

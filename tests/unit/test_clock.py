@@ -35,7 +35,8 @@ def test_outside_an_app_now_is_the_system_time():
 
 def test_no_service_reads_the_system_time_itself():
     """Time comes from shop.clock alone: no datetime.now(), utcnow() or time.time() in the
-    shop's code outside it (monotonic timers for durations are fine)."""
+    shop's code outside it (monotonic timers for durations are fine; a line that must speak
+    to a library in its own time says "system time on purpose")."""
     import pathlib
     import re
 
@@ -46,6 +47,6 @@ def test_no_service_reads_the_system_time_itself():
         for path in root.rglob("*.py")
         if path.name != "clock.py"
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if pattern.search(line)
+        if pattern.search(line) and "system time on purpose" not in line
     ]
     assert offenders == []
