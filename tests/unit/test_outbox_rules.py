@@ -86,3 +86,62 @@ def test_the_dev_store_reads_only_its_own_names(tmp_path, name):
     store = MailStore(tmp_path)
     (tmp_path / "secret_key").write_text("not a mail")
     assert store.get(name) is None
+
+
+def test_mail_settings_come_from_the_environment(monkeypatch):
+    from shop.config import Config
+
+    for name, value in {
+        "MAIL_SERVER": "smtp.example.net",
+        "MAIL_PORT": "587",
+        "MAIL_USE_TLS": "yes",
+        "MAIL_USERNAME": "shop",
+        "MAIL_PASSWORD": "s3cret",
+        "MAIL_FROM": "CLiQQ Shop <orders@shop.example>",
+        "OUTBOX_MAX_ATTEMPTS": "4",
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = Config()
+    assert (config.MAIL_SERVER, config.MAIL_PORT, config.MAIL_USE_TLS) == (
+        "smtp.example.net",
+        587,
+        True,
+    )
+    assert (config.MAIL_USERNAME, config.MAIL_PASSWORD) == ("shop", "s3cret")
+    assert config.MAIL_FROM == "CLiQQ Shop <orders@shop.example>"
+    assert config.OUTBOX_MAX_ATTEMPTS == 4
+
+
+@pytest.mark.parametrize(
+    "env, server, port", [("development", "127.0.0.1", 8025), ("production", "localhost", 25)]
+)
+def test_mail_goes_to_the_dev_server_in_development_and_the_host_relay_in_production(
+    monkeypatch, env, server, port
+):
+    from shop.config import Config
+
+    for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHOP_ENV", env)
+    config = Config()
+    assert (config.MAIL_SERVER, config.MAIL_PORT, config.MAIL_USE_TLS) == (server, port, False)
+
+
+def test_a_yes_or_no_setting_refuses_anything_else(monkeypatch):
+    from shop.config import Config, ConfigError
+
+    monkeypatch.setenv("MAIL_USE_TLS", "ture")
+    with pytest.raises(ConfigError, match="MAIL_USE_TLS='ture' isn't a yes or no"):
+        Config()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("OUTBOX_MAX_ATTEMPTS", 0), ("OUTBOX_BATCH", 0), ("OUTBOX_LEASE_SECONDS", 0)],
+)
+def test_outbox_settings_that_would_stop_delivery_are_refused(tmp_path, name, value):
+    from shop.config import Config, ConfigError
+
+    config = Config(ENV="testing", SECRET_KEY="k" * 32, **{name: value})
+    with pytest.raises(ConfigError, match=name):
+        config.check(tmp_path)
