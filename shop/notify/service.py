@@ -172,10 +172,7 @@ class Outcome:
 class Report:
     worker: str
     outcomes: list[Outcome] = field(default_factory=list)
-    claimed: int = 0
-
-    def count(self, result: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.result == result)
+    claimed: int = 0  # rows this call leased (0: nothing was due)
 
 
 def default_worker_name() -> str:

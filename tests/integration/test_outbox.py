@@ -296,6 +296,24 @@ def test_a_late_failure_does_not_undo_the_delivery_of_the_worker_that_took_over(
     assert row.status is OutboxStatus.DELIVERED and row.attempts == 2
 
 
+def test_a_late_failure_does_not_take_the_message_from_the_worker_now_sending_it(
+    app, frozen, monkeypatch
+):
+    def stale(message):  # slow, then fails, while another worker has claimed it since
+        frozen.advance(seconds=app.config["OUTBOX_LEASE_SECONDS"] + 1)
+        with app.app_context():
+            assert len(notify._claim(10, "B")[0]) == 1
+        raise ConnectionError("timed out")
+
+    monkeypatch.setitem(notify.CHANNELS, "stale", notify.Channel(stale, lambda p: "stale"))
+    with app.app_context(), transaction():
+        message_id = notify.enqueue("stale", {})
+    assert [o.result for o in _deliver(app, worker="A").outcomes] == ["superseded"]
+    row = _row(app, message_id)  # still B's: not made due again under B's feet
+    assert (row.status, row.locked_by, row.attempts) == (OutboxStatus.DELIVERING, "B", 2)
+    assert row.last_error is None
+
+
 # --- Backoff, parking, the operator's page ---------------------------------------------------
 
 
@@ -470,6 +488,49 @@ def test_outbox_purge_keeps_what_is_not_delivered(app, runner, smtp, frozen):
     result = runner.invoke(args=["shop", "outbox-purge", "--days", "30"])
     assert "Deleted 1 delivered message." in result.output
     assert _count(app) == 1 and _row(app, kept).status is OutboxStatus.PENDING
+
+
+def test_a_worker_whose_rows_were_taken_meanwhile_claims_none_of_them(app, monkeypatch):
+    """Worker A reads the due rows, then B claims and delivers them all before A marks them:
+    A's claim re-checks that each row is still due and takes none. This is what makes two
+    workers safe even without row locks (SQLite, where SKIP LOCKED does nothing); on
+    PostgreSQL A's locks make B skip the rows instead."""
+    delivered = collections.Counter()
+    monkeypatch.setitem(
+        notify.CHANNELS, "probe", notify.Channel(lambda m: delivered.update([m.id]), str)
+    )
+    with app.app_context(), transaction():
+        ids = [notify.enqueue("probe", {}) for _ in range(3)]
+    with app.app_context():
+        engine = db.engine
+    a_has_read, b_done = threading.Event(), threading.Event()
+
+    def pause_a(conn, cursor, statement, *args):
+        first_write = statement.startswith("UPDATE outbox") and not a_has_read.is_set()
+        if threading.current_thread().name == "A" and first_write:
+            a_has_read.set()
+            b_done.wait(10)
+
+    def worker(name):
+        with app.app_context():
+            if name == "B":
+                a_has_read.wait(10)
+            notify.deliver_due(worker=name)
+        if name == "B":
+            b_done.set()
+
+    sa.event.listen(engine, "before_cursor_execute", pause_a)
+    try:
+        threads = [threading.Thread(target=worker, args=(n,), name=n) for n in "AB"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", pause_a)
+    assert a_has_read.is_set() and b_done.is_set()
+    assert sum(delivered.values()) == 3 and set(delivered) == set(ids)  # each once
+    assert _count(app, OutboxMessage.attempts == 1) == 3
 
 
 # --- Several workers at once (PostgreSQL) ----------------------------------------------------

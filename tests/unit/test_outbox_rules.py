@@ -124,7 +124,8 @@ def test_mail_goes_to_the_dev_server_in_development_and_the_host_relay_in_produc
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SHOP_ENV", env)
     config = Config()
-    assert (config.MAIL_SERVER, config.MAIL_PORT, config.MAIL_USE_TLS) == (server, port, False)
+    where = (config.MAIL_SERVER, config.MAIL_PORT, config.MAIL_USE_TLS)
+    assert where == (server, port, False)
 
 
 def test_a_yes_or_no_setting_refuses_anything_else(monkeypatch):
