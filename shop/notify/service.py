@@ -241,7 +241,7 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
                 locked_by=None,
                 next_attempt_at=now,
                 last_error=sa.func.coalesce(OUTBOX.c.last_error + "\n", "")
-                + f"attempt {max_attempts} never reported: its worker stopped mid-delivery",
+                + "out of attempts: the last one never reported (its worker stopped mid-delivery)",
             )
             .returning(OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.attempts)
         ).all()
