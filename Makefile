@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STRIPE_PORT ?= 8420
+MAIL_PORT ?= 8025
 export FLASK_APP := shop:create_app
 
 .PHONY: run test lint format bench lock install install-test browser clean
@@ -37,10 +38,12 @@ run: install
 	@echo ""
 	@echo "  CLiQQ Shop is starting at http://$(HOST):$(PORT)"
 	@echo "  (localstripe, the fake Stripe, at http://127.0.0.1:$(STRIPE_PORT); test card 4242 4242 4242 4242)"
+	@echo "  (mail the shop sends: http://$(HOST):$(PORT)/admin/mail, as admin@demo.cliqq.ph)"
 	@echo "  (Ctrl-C stops it)"
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \
-	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/honcho start -f Procfile
+	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) MAIL_SERVER=127.0.0.1 MAIL_PORT=$(MAIL_PORT) \
+	  $(BIN)/honcho start -f Procfile
 
 test: install-test lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)

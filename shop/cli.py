@@ -1,5 +1,8 @@
 """`flask shop ...`: the operator's commands."""
 
+import signal
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -93,3 +96,114 @@ def stripe_webhook(url: str) -> None:
 
     register_localstripe_webhook(url)
     click.echo(f"localstripe sends webhooks to {url}.")
+
+
+class _StopSignal:
+    """SIGTERM and Ctrl-C ask a long-running command to stop: the handler only sets a flag
+    (nothing that takes a lock or writes output can run safely inside a signal handler), and
+    the command's idle sleep looks at it every tenth of a second."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict = {}
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def __enter__(self) -> "_StopSignal":
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.1))
+
+
+@shop_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver one batch of due messages and exit.")
+@click.option(
+    "--every", default=5.0, show_default=True, help="Seconds to sleep when nothing is due."
+)
+@click.option("--batch", type=click.IntRange(min=1), help="Messages per claim [OUTBOX_BATCH].")
+@click.option("--name", help="This worker's name in the outbox [host:pid].")
+def worker(once: bool, every: float, batch: int | None, name: str | None) -> None:
+    """Deliver the outbox's due messages, forever (any number of workers, on any hosts)."""
+    import sqlalchemy as sa
+
+    from shop.extensions import db
+    from shop.notify import service as notify
+
+    name = name or notify.default_worker_name()
+    if not once:
+        click.echo(f"Worker {name} delivering the outbox (Ctrl-C or SIGTERM stops it).")
+    with _StopSignal() as stop:
+        while not stop.requested:
+            report = None
+            try:
+                report = notify.deliver_due(batch=batch, worker=name, stop=lambda: stop.requested)
+            except sa.exc.OperationalError as exc:  # the database is away: wait, don't die
+                if once:
+                    raise
+                click.echo(f"Worker {name}: database unavailable ({exc.orig}); retrying.")
+            finally:
+                db.session.remove()
+            for outcome in report.outcomes if report else ():
+                click.echo(_describe_outcome(outcome))
+            if once:
+                if report and not report.outcomes:
+                    click.echo("Nothing due.")
+                return
+            if report is None or report.claimed == 0:
+                stop.sleep(every)
+    click.echo(f"Worker {name} stopped.")
+
+
+def _describe_outcome(outcome) -> str:
+    where = f"{outcome.kind} {outcome.id} (attempt {outcome.attempt})"
+    if outcome.result == "retry":
+        when = outcome.next_attempt_at.isoformat(timespec="seconds")
+        return f"failed    {where}: {outcome.error}; next try at {when}"
+    if outcome.error:
+        return f"{outcome.result:<9} {where}: {outcome.error}"
+    return f"{outcome.result:<9} {where}"
+
+
+@shop_cli.command("outbox-purge")
+@click.option("--days", default=30, show_default=True, help="Keep delivered messages this long.")
+def outbox_purge(days: int) -> None:
+    """Delete outbox messages delivered more than DAYS ago (parked ones are kept)."""
+    from datetime import timedelta
+
+    from shop.notify.service import purge_delivered
+
+    deleted = purge_delivered(timedelta(days=days))
+    click.echo(f"Deleted {deleted} delivered message{'s' if deleted != 1 else ''}.")
+
+
+@shop_cli.command("mail-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Port to listen on [MAIL_PORT].")
+def mail_server(host: str, port: int | None) -> None:
+    """Development only: an SMTP server that keeps what it receives for /admin/mail."""
+    from shop.notify import devmail
+
+    config = current_app.config
+    if config["ENV"] == "production":
+        raise click.UsageError("The dev mail server is for development: set MAIL_SERVER instead.")
+    port = port or config["MAIL_PORT"]
+    click.echo(f"Dev mail server on {host}:{port}, keeping mail in {config['DEV_MAIL_DIR']}.")
+    with _StopSignal() as stop:
+
+        def wait() -> None:
+            while not stop.requested:
+                stop.sleep(3600)
+
+        devmail.serve(config["DEV_MAIL_DIR"], host, port, wait)
+    click.echo("Dev mail server stopped.")

@@ -35,6 +35,17 @@ def _positive(name: str, default: int) -> int:
     return int(raw)
 
 
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r} isn't a yes or no (1/0, true/false, yes/no, on/off).")
+
+
 class Config:
     """One class of settings. `from_env()` reads the environment at app creation time."""
 
@@ -94,6 +105,24 @@ class Config:
         self.STRIPE_API_BASE = _env(
             "STRIPE_API_BASE", None if env == "production" else "http://127.0.0.1:8420"
         )
+        # Mail, sent by the outbox worker. On the embedded default: the dev mail server that
+        # `make run` starts (`flask shop mail-server`, read at /admin/mail); in production a
+        # relay on the host (port 25) unless set.
+        self.MAIL_SERVER = _env("MAIL_SERVER", "localhost" if env == "production" else "127.0.0.1")
+        self.MAIL_PORT = int(_env("MAIL_PORT", "25" if env == "production" else "8025"))
+        self.MAIL_USE_TLS = _flag("MAIL_USE_TLS")  # STARTTLS, with the server's certificate checked
+        self.MAIL_USERNAME = _env("MAIL_USERNAME")
+        self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
+        self.MAIL_FROM = _env("MAIL_FROM", "CLiQQ Shop <no-reply@localhost>")
+        self.MAIL_TIMEOUT_SECONDS = float(_env("MAIL_TIMEOUT_SECONDS", "30"))
+        self.DEV_MAIL_DIR = _env("DEV_MAIL_DIR", str(INSTANCE_PATH / "mail"))
+        # The outbox worker (see docs/decisions.md, "Outbox"): a failed delivery waits
+        # BACKOFF·2^(attempt-1) seconds, capped, with jitter; after MAX_ATTEMPTS it is parked.
+        self.OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", "10"))
+        self.OUTBOX_BACKOFF_SECONDS = float(_env("OUTBOX_BACKOFF_SECONDS", "30"))
+        self.OUTBOX_BACKOFF_CAP_SECONDS = float(_env("OUTBOX_BACKOFF_CAP_SECONDS", "3600"))
+        self.OUTBOX_LEASE_SECONDS = float(_env("OUTBOX_LEASE_SECONDS", "300"))
+        self.OUTBOX_BATCH = int(_env("OUTBOX_BATCH", "10"))
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)
@@ -148,6 +177,10 @@ class Config:
                     f"{name}={getattr(self, name)!r} isn't a list of limits such as "
                     "'5 per minute; 20 per hour'."
                 ) from exc
+        if self.OUTBOX_MAX_ATTEMPTS < 1 or self.OUTBOX_BATCH < 1:
+            raise ConfigError("OUTBOX_MAX_ATTEMPTS and OUTBOX_BATCH must be at least 1.")
+        if min(self.OUTBOX_BACKOFF_SECONDS, self.OUTBOX_LEASE_SECONDS) <= 0:
+            raise ConfigError("OUTBOX_BACKOFF_SECONDS and OUTBOX_LEASE_SECONDS must be positive.")
 
         if not self.STRIPE_WEBHOOK_SECRET:
             if self.ENV in ("development", "testing"):

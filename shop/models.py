@@ -5,6 +5,7 @@ from shop.branches.models import Branch
 from shop.catalog.models import Category, Item
 from shop.checkout.models import Order, OrderLine
 from shop.fulfillment.models import Code, Package, PackageEvent, Shipment
+from shop.notify.models import OutboxMessage
 from shop.payments.models import StripeEvent
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Item",
     "Order",
     "OrderLine",
+    "OutboxMessage",
     "Package",
     "PackageEvent",
     "Shipment",

@@ -1,10 +1,22 @@
 """The operator's screens."""
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 
 from shop.admin import service
 from shop.auth.service import Role
 from shop.auth.views import role_required
+from shop.errors import Conflict
+from shop.notify import service as notify
+from shop.notify.devmail import MailStore
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -12,4 +24,77 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @role_required(Role.ADMIN)
 def index():
-    return render_template("admin/index.html", overview=service.overview())
+    return render_template(
+        "admin/index.html", overview=service.overview(), dev_mail=_dev_mail_enabled()
+    )
+
+
+@bp.get("/outbox")
+@role_required(Role.ADMIN)
+def outbox():
+    return render_template("admin/outbox.html", outbox=service.outbox())
+
+
+@bp.post("/outbox/<message_id>/retry")
+@role_required(Role.ADMIN)
+def retry(message_id: str):
+    try:
+        notify.retry(message_id[:36])
+    except Conflict as exc:  # retried twice, or from two tabs: say so, no error page
+        flash(exc.message, "warn")
+    else:
+        flash("The message is back in the queue: the worker sends it within seconds.", "success")
+    return redirect(url_for("admin.outbox"), 303)
+
+
+@bp.post("/outbox/retry-parked")
+@role_required(Role.ADMIN)
+def retry_parked():
+    n = notify.retry_parked()
+    flash(f"{n} parked message{'s are' if n != 1 else ' is'} back in the queue.", "success")
+    return redirect(url_for("admin.outbox"), 303)
+
+
+# --- The dev mail server's mailbox (never in production) -------------------------------------
+
+
+def _dev_mail_enabled() -> bool:
+    return current_app.config["ENV"] != "production"
+
+
+def _mail_store() -> MailStore:
+    if not _dev_mail_enabled():
+        abort(404)
+    return MailStore(current_app.config["DEV_MAIL_DIR"])
+
+
+@bp.get("/mail")
+@role_required(Role.ADMIN)
+def mail():
+    store = _mail_store()
+    return render_template("admin/mail.html", mails=store.recent(), folder=store.folder)
+
+
+@bp.get("/mail/<name>")
+@role_required(Role.ADMIN)
+def mail_message(name: str):
+    found = _mail_store().get(name)
+    if found is None:
+        abort(404)
+    return render_template("admin/mail_message.html", mail=found)
+
+
+@bp.get("/mail/<name>/html")
+@role_required(Role.ADMIN)
+def mail_html(name: str):
+    found = _mail_store().get(name)
+    if found is None or found.html is None:
+        abort(404)
+    response = make_response(found.html)
+    response.mimetype = "text/html"
+    # A mail's HTML is somebody else's markup: shown sandboxed, with no script, no request
+    # anywhere (images from data: only) and inline styles, as a mail client would.
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    )
+    return response

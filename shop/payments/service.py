@@ -22,6 +22,7 @@ from shop.checkout import service as checkout
 from shop.checkout.models import Order, OrderStatus, PaymentMethod
 from shop.errors import Conflict, DomainError, InvalidInput, Unavailable
 from shop.extensions import db
+from shop.notify import service as notify
 from shop.payments.models import StripeEvent
 from shop.transaction import transaction
 
@@ -58,13 +59,13 @@ class ChargeResult:
     client_secret: str | None = None
 
 
-def client() -> stripe.StripeClient:
+def client(max_network_retries: int = 2) -> stripe.StripeClient:
     config = current_app.config
     base = config.get("STRIPE_API_BASE")
     return stripe.StripeClient(
         config["STRIPE_SECRET_KEY"],
         base_addresses={"api": base.rstrip("/")} if base else {},
-        max_network_retries=2,
+        max_network_retries=max_network_retries,
     )
 
 
@@ -137,11 +138,13 @@ def complete(order: Order, payment_intent_id: str) -> ChargeResult:
 def _settle(payment) -> ChargeResult:
     if payment.status == "succeeded":
         order = _metadata(payment).get("order")
-        if (
-            checkout.confirm_online_payment(order, payment.id, payment.amount, payment.currency)
-            is None
-        ):
-            refund(payment.id)
+        with transaction():  # the refund is saved with the decision not to apply the payment
+            applied = checkout.confirm_online_payment(
+                order, payment.id, payment.amount, payment.currency
+            )
+            if applied is None:
+                refund(payment.id)
+        if applied is None:
             raise NotPayable("This order expired before the payment arrived: it was refunded.")
         return ChargeResult("succeeded")
     if payment.status == "requires_action":
@@ -151,16 +154,37 @@ def _settle(payment) -> ChargeResult:
     raise CardDeclined()
 
 
-def refund(payment_intent_id: str) -> None:
-    """Give a payment back (once: the idempotency key makes a repeat a no-op)."""
+def refund(payment_intent_id: str) -> str:
+    """Give a payment back: a `stripe_refund` message in the caller's transaction (flushed, not
+    committed), which the outbox worker sends to Stripe, retrying with backoff and parking it
+    for the operator if it keeps failing. Once per payment, however often it is decided (the
+    browser and the webhook): the outbox key and Stripe's idempotency key are both
+    `refund-<payment intent>`. Returns the outbox message id."""
     log.warning("refunding %s: its order could not take it", payment_intent_id)
+    key = f"refund-{payment_intent_id}"
+    return notify.enqueue("stripe_refund", {"payment_intent": payment_intent_id}, key=key)
+
+
+def deliver_refund(message: notify.Message) -> None:
+    """The outbox's `stripe_refund` channel: ask Stripe for the refund. No retries of its own
+    (the outbox retries, with backoff, and parks). A payment already refunded counts as done;
+    a request Stripe calls invalid is parked at once."""
+    payment_intent_id = message.payload["payment_intent"]
     try:
-        client().v1.refunds.create(
+        client(max_network_retries=0).v1.refunds.create(
             params={"payment_intent": payment_intent_id},
             options={"idempotency_key": f"refund-{payment_intent_id}"},
         )
-    except stripe.StripeError:
-        log.exception("refund of %s failed: refund it by hand", payment_intent_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "charge_already_refunded":
+            return
+        reason = exc.user_message or str(exc)
+        raise notify.PermanentFailure(f"Stripe refused the refund: {reason}") from exc
+
+
+notify.register(
+    "stripe_refund", deliver_refund, lambda payload: f"refund of {payload['payment_intent']}"
+)
 
 
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's own default: a signed time this far off either way
@@ -261,10 +285,10 @@ def handle_webhook(payload: bytes, signature: str | None) -> str:
                     payment.order, payment.id, payment.amount, payment.currency
                 )
                 outcome = "confirmed" if done else "refund"
+                if not done:
+                    refund(payment.id)  # in this transaction, with the event row
     except sa.exc.IntegrityError:
         return "duplicate"
-    if outcome == "refund":
-        refund(payment.id)
     return outcome
 
 
