@@ -176,6 +176,11 @@ class BranchChoice:
             return "Full"
         return f"{self.free_capacity} slot{'s' if self.free_capacity != 1 else ''} free"
 
+    @property
+    def capacity_tone(self) -> str:
+        """How the capacity tag reads: "ok" while a slot is free, "stop" when full."""
+        return "ok" if self.free_capacity > 0 else "stop"
+
 
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """The great-circle distance between two points, in km."""
