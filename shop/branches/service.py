@@ -176,6 +176,11 @@ class BranchChoice:
             return "Full"
         return f"{self.free_capacity} slot{'s' if self.free_capacity != 1 else ''} free"
 
+    @property
+    def capacity_tone(self) -> str:
+        """How the capacity tag reads: "ok" while a slot is free, "stop" when full."""
+        return "ok" if self.free_capacity > 0 else "stop"
+
 
 def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     """The great-circle distance between two points, in km."""
@@ -351,23 +356,19 @@ def search(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"Show from 1 to {MAX_LIMIT} branches.")
     query, _ = clean_query(q)
-    conditions = [
-        Branch.active.is_(True),
-        Branch.kind == BranchKind.STORE,
-        *_text_conditions(query),
-    ]
+    words = _text_conditions(query)
+    conditions = [Branch.active.is_(True), Branch.kind == BranchKind.STORE, *words]
     at = at or clock.now()
     settings = {"frozen_required": frozen_required, "packages": packages, "at": at}
 
     if near is None:
-        # Also the list every checkout page opens with (no search yet): read fresh each time,
-        # never kept, so a branch that just filled up is shown full (see docs/decisions.md).
-        rows = db.session.execute(
-            sa.select(*ROW_COLUMNS)
-            .where(*conditions)
-            .order_by(Branch.city, Branch.name, Branch.code)
-            .limit(limit)
-        )
+        # Without words this is the list every checkout page opens with: read fresh each time,
+        # never kept, so a branch that just filled up is shown full (see docs/decisions.md);
+        # its statement is built once.
+        statement = _stores_by_city(ROW_COLUMNS)
+        if words:
+            statement = statement.where(*words)
+        rows = db.session.execute(statement, {"limit": limit})
         return [to_choice(branch, **settings) for branch in BranchRow.from_rows(rows)]
 
     lat, lng = near
@@ -401,6 +402,18 @@ def search(
         to_choice(branch, distance_km=distance, **settings)
         for distance, _, branch in measured[:limit]
     ]
+
+
+@functools.cache
+def _stores_by_city(columns: tuple) -> sa.Select:
+    """The active stores by city, then name, at most :limit: built once per column list (the
+    statement costs more Python to build than the database takes to answer it)."""
+    return (
+        sa.select(*columns)
+        .where(Branch.active.is_(True), Branch.kind == BranchKind.STORE)
+        .order_by(Branch.city, Branch.name, Branch.code)
+        .limit(sa.bindparam("limit"))
+    )
 
 
 def get_branch(code: str) -> Branch:

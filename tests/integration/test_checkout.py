@@ -392,6 +392,7 @@ def test_a_branch_filled_between_two_checkout_pages_is_full_on_the_second(app, c
     second = client.get("/checkout").get_data(as_text=True)
     assert "1 slot free" in first and "disabled" not in radio.search(first).group()
     assert "1 slot free" not in second and "Full right now" in second
+    assert 'tag--ok">1 slot free' in first and 'tag--stop">Full' in second
     assert "disabled" in radio.search(second).group()
     response = _checkout(client, branch)
     assert response.status_code == 409 and "full" in text(response).lower()
