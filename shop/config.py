@@ -82,6 +82,9 @@ class Config:
         self.ITEMS_PER_PAGE = int(_env("ITEMS_PER_PAGE", "24"))
         self.CATEGORY_CACHE_SECONDS = int(_env("CATEGORY_CACHE_SECONDS", "60"))
         self.MAX_CONTENT_LENGTH = 1024 * 1024
+        # The shop's public address (https://shop.example.com), for links in mail; unset, a
+        # link is built from the address of the request that queues the mail.
+        self.SHOP_URL = _env("SHOP_URL")
         # Checkout and payments. On the embedded default the shop talks to localstripe (a local
         # fake Stripe, started by `make run`); real keys come from the environment.
         self.ONLINE_PAYMENT_HOLD_MINUTES = _positive("ONLINE_PAYMENT_HOLD_MINUTES", 30)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, current_app, jsonify, render_template, request, session, url_for
+from flask import Flask, current_app, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -72,7 +72,6 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.context_processor(_template_globals)
 
 
 @lru_cache(maxsize=4096)
@@ -316,9 +315,3 @@ def _unexpected_error(exc: Exception):
     if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED", True):
         raise exc
     return error_page(500)
-
-
-def _template_globals():
-    from shop.cart.service import count_units
-
-    return {"cart_units": count_units(session.get("cart"))}

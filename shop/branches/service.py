@@ -451,7 +451,7 @@ def _reserve_statement(frozen_required: bool):
         sa.update(branches)
         .where(*conditions)
         .values(reserved=branches.c.reserved + sa.bindparam("wanted"))
-        .returning(branches.c.id, branches.c.code, branches.c.reserved)
+        .returning(branches.c.id, branches.c.code, branches.c.name, branches.c.reserved)
     )
 
 
@@ -459,6 +459,7 @@ def _reserve_statement(frozen_required: bool):
 class Reservation(FromRow):
     id: int  # the branch's
     code: str
+    name: str
     reserved: int  # the branch's reserved slots, this reservation included
 
 

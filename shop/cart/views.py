@@ -1,7 +1,16 @@
 """The cart page and its actions. Each action answers htmx with fragments (the cart, the
 badge out of band) and a plain form post with a redirect, so both work."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from shop.cart import service
 from shop.catalog.service import ItemNotFound
@@ -9,6 +18,14 @@ from shop.errors import DomainError
 from shop.web import is_htmx, status_of
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
+
+
+@bp.app_context_processor
+def _cart_badge() -> dict:
+    """The cart badge on every page (no query). A mail rendered outside a request has none."""
+    if not has_request_context():
+        return {}
+    return {"cart_units": service.count_units(session.get("cart"))}
 
 
 def _store(contents: service.Contents) -> None:

@@ -15,10 +15,11 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop import clock
@@ -26,6 +27,7 @@ from shop.branches import service as branches
 from shop.cart import service as cart_service
 from shop.catalog import service as catalog
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
+from shop.codes import CodeType
 from shop.contact import normalize_phone
 from shop.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany
 from shop.extensions import db
@@ -33,6 +35,7 @@ from shop.fulfillment import service as ecms
 from shop.fulfillment.models import PaymentMode
 from shop.fulfillment.packing import Packing
 from shop.money import Money
+from shop.notify import service as notify
 from shop.transaction import in_transaction, transaction
 
 SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
@@ -428,8 +431,9 @@ def _write_order(offer, key, holder, contact, method, branch_code, user_id, now)
     session_hash, address_hash = holder.hashes()
     number = _new_order_number()
     status, shipment_id, pay_code, hold_until = OrderStatus.AWAITING_PAYMENT, None, None, None
+    counter_code = None
     if method is PaymentMethod.COD:
-        shipment_id = ecms.create_shipment(
+        shipment = ecms.create_shipment(
             reference=number,
             payment=PaymentMode.COD,
             amount_due=total,
@@ -437,6 +441,7 @@ def _write_order(offer, key, holder, contact, method, branch_code, user_id, now)
             recipient=ecms.Recipient(contact.name, contact.phone, contact.email),
             parcels=parcels,
         )
+        shipment_id, counter_code = shipment.id, shipment.code
         status = OrderStatus.CONFIRMED
     elif method is PaymentMethod.CODE:
         hold_until = now + pay_code_period()
@@ -485,8 +490,48 @@ def _write_order(offer, key, holder, contact, method, branch_code, user_id, now)
             for line in offer.cart.lines
         ],
     )
+    _mail_order(
+        "placed",
+        number=number,
+        to=contact.email,
+        name=contact.name,
+        method=method,
+        total=total,
+        branch_name=branch.name if branch else None,
+        code=counter_code or (ecms.IssuedCode(pay_code, CodeType.PAY) if pay_code else None),
+        deadline=hold_until,
+    )
     db.session.flush()  # the pay code, if any
     return PlacedOrder(number, status, method, total, shipment_id, hold_until, pay_code)
+
+
+def _mail_order(event: str, *, number: str, to: str, **facts) -> None:
+    """Queue the shopper's mail about their order (`placed` or `paid`) in the caller's
+    transaction: it goes out, through the outbox, only if the order is saved, and once per
+    order and event however often the caller runs. It carries the order's own link, so a
+    guest who closes the page can find the order again."""
+    link = order_link(number)
+    subject = {
+        "placed": f"Your CLiQQ Shop order {number}",
+        "paid": f"Paid: your CLiQQ Shop order {number}",
+    }[event]
+    text = render_template(f"checkout/mail/{event}.txt", number=number, link=link, **facts)
+    notify.enqueue_mail(to, subject, text, key=f"order-{event}-{number}")
+
+
+def order_link(number: str) -> str:
+    """The order page's full address with its signed key (anyone holding it may see the
+    order): on SHOP_URL when set, else on the address of the request being served (outside a
+    request, on http://localhost)."""
+    values = {"number": number, "key": order_key(number)}
+    base = current_app.config.get("SHOP_URL")
+    if base is None and has_request_context():
+        return url_for("checkout.order", _external=True, **values)
+    parts = urlsplit(base or "http://localhost")
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
+    )
+    return adapter.build("checkout.order", values, force_external=True)
 
 
 def _give_back_stock(order: Order) -> None:
@@ -558,14 +603,27 @@ def confirm_online_payment(
         return None
     db.session.refresh(order)
     if order.packages:
-        order.shipment_id = ecms.create_shipment(
+        shipment = ecms.create_shipment(
             reference=order.number,
             payment=PaymentMode.PREPAID,
             branch_id=order.branch_id,
             recipient=ecms.Recipient(order.name, order.phone, order.email),
             parcels=[ecms.Parcel.from_dict(parcel) for parcel in order.parcels or []],
         )
+        order.shipment_id = shipment.id
     db.session.flush()
+    branch = branches.get_branch_by_id(order.branch_id) if order.branch_id else None
+    _mail_order(
+        "paid",
+        number=order.number,
+        to=order.email,
+        name=order.name,
+        method=order.payment_method,
+        total=order.total,
+        branch_name=branch.name if branch else None,
+        code=shipment.code if order.packages else None,
+        deadline=None,
+    )
     return order
 
 
@@ -653,8 +711,6 @@ class OrderPage:
 
 
 def order_page(order: Order) -> OrderPage:
-    from shop.codes import CodeType
-
     branch = branches.get_branch_by_id(order.branch_id) if order.branch_id else None
     shipment = ecms.get_shipment(order.shipment_id) if order.shipment_id else None
     code = code_label = None

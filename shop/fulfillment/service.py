@@ -189,10 +189,11 @@ def create_shipment(
     amount_due: int = 0,
     source: str = "shop",
     actor: str = "system",
-) -> int:
+) -> "CreatedShipment":
     """Request shipping labels: one package per parcel, each with its own tracking number and
     state label_issued, and the shipment's code: a CLAIM CODE when
-    prepaid, a PAY & CLAIM (REFERENCE) code when cash on delivery. Returns the shipment's id.
+    prepaid, a PAY & CLAIM (REFERENCE) code when cash on delivery. Returns the shipment's id
+    and that code.
 
     Written with a few multi-row INSERT statements rather than one ORM object per row: this
     runs inside every checkout. Random numbers are unique by index; a repeat fails the
@@ -201,13 +202,14 @@ def create_shipment(
         raise ValueError("a prepaid shipment has nothing due at the counter")
     now = clock.now()
     kind = CodeType.CLAIM if payment is PaymentMode.PREPAID else CodeType.REFERENCE
+    code = codes.generate(kind)
     shipment_id = db.session.execute(
         INSERT_SHIPMENT,
         {
             "source": source,
             "reference": reference,
             "payment": payment,
-            "code": codes.generate(kind),
+            "code": code,
             "amount_due": amount_due,
             "branch_id": branch_id,
             "recipient_name": recipient.name,
@@ -234,7 +236,13 @@ def create_shipment(
             for parcel in parcels
         ],
     )
-    return shipment_id
+    return CreatedShipment(shipment_id, IssuedCode(code, kind))
+
+
+@dataclass(frozen=True)
+class CreatedShipment:
+    id: int
+    code: "IssuedCode"  # the CLAIM or REFERENCE code that unlocks it at the counter
 
 
 def describe(parcel: PackedPackage) -> str:

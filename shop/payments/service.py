@@ -19,7 +19,7 @@ from flask import current_app
 
 from shop import clock
 from shop.checkout import service as checkout
-from shop.checkout.models import Order, OrderStatus, PaymentMethod
+from shop.checkout.models import Order, PaymentMethod
 from shop.errors import Conflict, DomainError, InvalidInput, Unavailable
 from shop.extensions import db
 from shop.notify import service as notify
@@ -70,10 +70,11 @@ def client(max_network_retries: int = 2) -> stripe.StripeClient:
 
 
 def _payable(order: Order) -> None:
+    if order.payable_by_card:
+        return
     if order.payment_method is not PaymentMethod.ONLINE:
         raise NotPayable("This order is paid at the store, not by card.")
-    if order.status is not OrderStatus.AWAITING_PAYMENT:
-        raise NotPayable(f"This order is {order.status.label.lower()}: nothing to pay.")
+    raise NotPayable(f"This order is {order.status.label.lower()}: nothing to pay.")
 
 
 def setup_card(order: Order) -> str:

@@ -49,7 +49,7 @@ VALUES = [
     CARD,
     BRANCH,
     CategoryInfo(id=3, name="Snacks", slug="snacks"),
-    Reservation(id=9, code="0412", reserved=4),
+    Reservation(id=9, code="0412", name="7-Eleven Kapitolyo", reserved=4),
     StockSummary(items=120, out_of_stock=5),
     BranchSummary(stores=400, frozen=80),
 ]
