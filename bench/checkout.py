@@ -2,7 +2,7 @@
 same Python client's /livez and /healthz, so that the ratios compare like with like.
 
     python bench/checkout.py prepare PLAN.json [--clients 8] [--rows 8]
-    python bench/checkout.py run checkout|livez|healthz BASE_URL PLAN.json REPORT.txt [--seconds 4]
+    python bench/checkout.py run checkout|livez|healthz BASE_URL PLAN.json REPORT.txt [--seconds 3]
 
 `prepare` (against DATABASE_URL, the benchmark's schema) picks the items and branches the
 orders use and gives them room for any number of orders: the stock of `--rows` physical, not
@@ -385,7 +385,7 @@ def main(argv: list[str]) -> int:
     r.add_argument("base")
     r.add_argument("plan")
     r.add_argument("report")
-    r.add_argument("--seconds", type=float, default=4)
+    r.add_argument("--seconds", type=float, default=3)
     args = parser.parse_args(argv[1:])
     if args.command == "prepare":
         rows = args.rows or args.clients

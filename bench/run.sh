@@ -21,8 +21,8 @@
 # Settings (environment):
 #   BENCH_DATABASE_URL   default postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench
 #                        (must name a scratch schema in search_path: it is DROPPED each run)
-#   BENCH_PAIRS          pairs per ratio, the median reported (default 7, at least 5)
-#   BENCH_SECONDS        measured seconds per run (default 4)
+#   BENCH_PAIRS          pairs per ratio, the median reported (default 9, at least 5)
+#   BENCH_SECONDS        measured seconds per run (default 3)
 #   BENCH_WARMUP_SECONDS warm-up seconds per endpoint (default 3)
 #   BENCH_CONNECTIONS    wrk connections (default 16); BENCH_WRK_THREADS wrk threads (default 2)
 #   BENCH_WORKER_CLASS, BENCH_WORKERS, BENCH_THREADS   gunicorn (default sync, 2 x cores; below)
@@ -54,12 +54,12 @@ number() {  # number NAME VALUE: a positive whole number, or die
 # Many short pairs rather than a few long rounds: a busy machine (tests, a browser) can halve a
 # run, and the best of each endpoint taken separately made the ratio a lottery (catalog/healthz
 # 0.27 to 0.40 in four runs of one morning). A pair's two runs share their background load, and
-# the median of 7 pairs ignores the two or three that a burst spoils. 7 pairs x 3 pages x 3 runs
-# x 4 s: about 4.5 minutes of load, 5 in all on the 2-core dev box.
-PAIRS=$(number BENCH_PAIRS "${BENCH_PAIRS:-7}")
+# the median of 9 pairs ignores up to 4 that a burst spoils. 9 pairs x 3 pages x 3 runs x 3 s:
+# about 4.5 minutes of load, 5.5 in all on the 2-core dev box.
+PAIRS=$(number BENCH_PAIRS "${BENCH_PAIRS:-9}")
 [ "$PAIRS" -ge 5 ] || die "BENCH_PAIRS must be at least 5: the median of fewer pairs is not steady"
 [ -z "${BENCH_ROUNDS:-}" ] || die "BENCH_ROUNDS is gone: set BENCH_PAIRS (see bench/README.md)"
-DURATION=$(number BENCH_SECONDS "${BENCH_SECONDS:-4}")
+DURATION=$(number BENCH_SECONDS "${BENCH_SECONDS:-3}")
 WARMUP=$(number BENCH_WARMUP_SECONDS "${BENCH_WARMUP_SECONDS:-3}")
 CONNECTIONS=$(number BENCH_CONNECTIONS "${BENCH_CONNECTIONS:-16}")
 WRK_THREADS=$(number BENCH_WRK_THREADS "${BENCH_WRK_THREADS:-2}")
