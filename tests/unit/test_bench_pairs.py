@@ -61,7 +61,7 @@ def test_a_ratio_is_the_median_of_its_pair_ratios_with_the_spread(tmp_path):
     _fill(tmp_path, 5, [200, 210, 20, 190, 205])
     lines = pairs.results(tmp_path, 5, "home", warnings := [])
     assert lines[0] == "catalog (home page): 200 req/s (median of 5 runs, 20-210)"
-    assert lines[1] == ("ratio catalog/livez: 0.200 (IQR 0.190-0.205, range 0.020-0.210, 5 pairs)")
+    assert lines[1] == "ratio catalog/livez: 0.200 (IQR 0.190-0.205, range 0.020-0.210, 5 pairs)"
     assert lines[2].startswith("ratio catalog/healthz: 0.400 (IQR 0.380-0.410")
     assert warnings == []
 
