@@ -4,7 +4,7 @@
 # Against PostgreSQL (a scratch schema, dropped and recreated each run) and the app under
 # gunicorn on 127.0.0.1, it prints, each ratio as the median of BENCH_PAIRS pair ratios with its
 # spread (bench/pairs.py: each page measured right between its /livez and /healthz runs):
-#   livez: N req/s, healthz: N req/s              (wrk)
+#   livez: N req/s, then healthz: N req/s          (wrk's baselines, medians of their runs)
 #   catalog (home page): N req/s
 #   ratio catalog/livez: X.XX (IQR ..., range ..., N pairs)
 #   ratio catalog/healthz: X.XX (...)
@@ -12,7 +12,7 @@
 #   bytes per home page: HTML N, CSS N, JS N, total N (gzip: ...)
 #   branch-search: N req/s                         (5,000 more branches, nearest a point; wrk)
 #   ratio branch-search/livez, ratio branch-search/healthz
-#   livez, healthz (python client): N req/s
+#   livez (python client), healthz (python client): N req/s
 #   checkout: N orders/s                           (COD orders; bench/checkout.py)
 #   ratio checkout/livez, ratio checkout/healthz   (over the Python client's baselines)
 # and fails if any endpoint answers anything but 2xx (3xx for the checkout's posts) or drops
