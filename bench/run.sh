@@ -139,7 +139,11 @@ quietly() {  # run a setup command, its output to setup.log; show it on failure
   "$@" >>"$OUT/setup.log" 2>&1 || { tail -n 40 "$OUT/setup.log" >&2; die "failed: $*"; }
 }
 
-echo "CLiQQ Shop benchmark: $(date -u '+%Y-%m-%d %H:%M:%SZ'), $CORES cores, $(uname -sr)"
+# How busy the machine was before the benchmark added its own load: other load slows the pages
+# more than the baselines (bench/README.md, "What pairs cannot cancel").
+BACKGROUND_LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+echo "CLiQQ Shop benchmark: $(date -u '+%Y-%m-%d %H:%M:%SZ'), $CORES cores, $(uname -sr)," \
+  "load average $BACKGROUND_LOAD before it started"
 echo "  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
   git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
 
@@ -252,6 +256,12 @@ results() { "$PY" "$HERE/pairs.py" results "$OUT" "$PAIRS" "$1" || die "could no
 echo
 echo "== results: each ratio is the median of $PAIRS pair ratios (a page's run over the baseline" \
   "run next to it); the spread: interquartile range and min-max of those pair ratios =="
+echo "machine: $CORES cores, load average $BACKGROUND_LOAD (1, 5, 15 min) before the benchmark"
+if awk -v load="${BACKGROUND_LOAD%% *}" -v cores="$CORES" 'BEGIN { exit !(load + 0 > cores) }'; then
+  echo "bench: warning: other processes kept more than $CORES cores busy before the benchmark" \
+    "began: under such load the pages slow down more than the baselines, so the ratios come out" \
+    "low; compare them only with runs on a quiet machine or under a similar load" >&2
+fi
 results wrk
 results home
 grep '^SQL queries per home page:' <<<"$QUERIES"
