@@ -257,7 +257,7 @@ echo
 echo "== results: each ratio is the median of $PAIRS pair ratios (a page's run over the baseline" \
   "run next to it); the spread: interquartile range and min-max of those pair ratios =="
 echo "machine: $CORES cores, load average $BACKGROUND_LOAD (1, 5, 15 min) before the benchmark"
-if awk -v load="${BACKGROUND_LOAD%% *}" -v cores="$CORES" 'BEGIN { exit !(load + 0 > cores) }'; then
+if awk -v busy="${BACKGROUND_LOAD%% *}" -v cores="$CORES" 'BEGIN { exit !(busy + 0 > cores) }'; then
   echo "bench: warning: other processes kept more than $CORES cores busy before the benchmark" \
     "began: under such load the pages slow down more than the baselines, so the ratios come out" \
     "low; compare them only with runs on a quiet machine or under a similar load" >&2
