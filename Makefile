@@ -8,7 +8,7 @@ STRIPE_PORT ?= 8420
 MAIL_PORT ?= 8025
 export FLASK_APP := shop:create_app
 
-.PHONY: run test lint format bench lock install install-test browser clean
+.PHONY: run test lint format bench bench-tools lock install install-test browser clean
 
 # The virtual environment, rebuilt when the lock files change.
 $(BIN)/.run-installed: requirements/run.lock pyproject.toml
@@ -56,7 +56,14 @@ format: $(BIN)/.test-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+# wrk for the benchmark's HTTP load (Debian's package).
+bench-tools:
+	@command -v wrk >/dev/null || { \
+	  echo "Installing Debian's wrk for the benchmark..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q wrk; }
+
+bench: install bench-tools
 	bench/run.sh
 
 # Re-pin every dependency after editing pyproject.toml.

@@ -1,8 +1,8 @@
 """Checkout throughput: cash-on-delivery orders placed per second by concurrent clients, and the
-same Python client's /healthz, so that the ratio compares like with like.
+same Python client's /livez and /healthz, so that the ratios compare like with like.
 
     python bench/checkout.py prepare PLAN.json [--clients 8] [--rows 8]
-    python bench/checkout.py run checkout|healthz BASE_URL PLAN.json REPORT.txt [--seconds 10]
+    python bench/checkout.py run checkout|livez|healthz BASE_URL PLAN.json REPORT.txt [--seconds 3]
 
 `prepare` (against DATABASE_URL, the benchmark's schema) picks the items and branches the
 orders use and gives them room for any number of orders: the stock of `--rows` physical, not
@@ -23,7 +23,7 @@ session cookie and its CSRF token. Then, for `--seconds`:
   303s are not followed. "orders/s" is the number of orders placed, divided by the time from
   the start until the last client finished its last loop: the time of all three requests
   counts, the order is counted once.
-- `healthz`: each client repeats GET /healthz (200).
+- `livez`, `healthz`: each client repeats GET /livez or GET /healthz (200).
 
 It writes REPORT.txt (`rate:`, `errors:` and the rest as `key: value` lines), prints one summary
 line, and exits non-zero if any request failed (any other status, or no answer).
@@ -286,7 +286,7 @@ class Worker(threading.Thread):
                 if self.mode == "checkout":
                     csrf = place_order(self.client, csrf, self.item, self.branch, self.step_times)
                 else:
-                    self.client.expect(200, "GET", "/healthz")
+                    self.client.expect(200, "GET", f"/{self.mode}")
             except Failed as exc:
                 self._failed(exc)
                 in_a_row += 1
@@ -381,11 +381,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--rows", type=int, default=None)
     r = sub.add_parser("run")
-    r.add_argument("mode", choices=("checkout", "healthz"))
+    r.add_argument("mode", choices=("checkout", "livez", "healthz"))
     r.add_argument("base")
     r.add_argument("plan")
     r.add_argument("report")
-    r.add_argument("--seconds", type=float, default=10)
+    r.add_argument("--seconds", type=float, default=3)
     args = parser.parse_args(argv[1:])
     if args.command == "prepare":
         rows = args.rows or args.clients

@@ -33,6 +33,7 @@ PAGES = [
     ("home page", "/", {}),
     ("home page, page 2", "/?page=2", {}),
     ("home page, search 'rice'", "/?q=rice", {}),
+    ("livez", "/livez", {}),
     ("healthz", "/healthz", {}),
     ("branch search", BRANCH_SEARCH, HTMX),
 ]

@@ -2,26 +2,28 @@
 # CLiQQ Shop benchmark (`make bench`). See bench/README.md for what it measures and how to read it.
 #
 # Against PostgreSQL (a scratch schema, dropped and recreated each run) and the app under
-# gunicorn on 127.0.0.1, it prints:
-#   healthz: N req/s
+# gunicorn on 127.0.0.1, it prints, each ratio as the median of BENCH_PAIRS pair ratios with its
+# spread (bench/pairs.py: each page measured right between its /livez and /healthz runs):
+#   livez: N req/s, then healthz: N req/s          (wrk's baselines, medians of their runs)
 #   catalog (home page): N req/s
-#   ratio catalog/healthz: X.XX
+#   ratio catalog/livez: X.XX (IQR ..., range ..., N pairs)
+#   ratio catalog/healthz: X.XX (...)
 #   SQL queries per home page: N
 #   bytes per home page: HTML N, CSS N, JS N, total N (gzip: ...)
-#   branch-search: N req/s                      (5,000 more branches, nearest a point; wrk)
-#   ratio branch-search/healthz: X.XX
-#   healthz (python client): N req/s
-#   checkout: N orders/s (C clients)           (COD orders; bench/checkout.py)
-#   ratio checkout/healthz: X.XX                (over the Python client's healthz)
+#   branch-search: N req/s                         (5,000 more branches, nearest a point; wrk)
+#   ratio branch-search/livez, ratio branch-search/healthz
+#   livez (python client), healthz (python client): N req/s
+#   checkout: N orders/s                           (COD orders; bench/checkout.py)
+#   ratio checkout/livez, ratio checkout/healthz   (over the Python client's baselines)
 # and fails if any endpoint answers anything but 2xx (3xx for the checkout's posts) or drops
 # requests under load, or if any order fails.
 #
 # Settings (environment):
 #   BENCH_DATABASE_URL   default postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench
 #                        (must name a scratch schema in search_path: it is DROPPED each run)
-#   BENCH_SECONDS        measured seconds per endpoint (default 10)
+#   BENCH_PAIRS          pairs per ratio, the median reported (default 9, at least 5)
+#   BENCH_SECONDS        measured seconds per run (default 3)
 #   BENCH_WARMUP_SECONDS warm-up seconds per endpoint (default 3)
-#   BENCH_ROUNDS         alternating rounds of every endpoint, the best of each reported (default 2)
 #   BENCH_CONNECTIONS    wrk connections (default 16); BENCH_WRK_THREADS wrk threads (default 2)
 #   BENCH_WORKER_CLASS, BENCH_WORKERS, BENCH_THREADS   gunicorn (default sync, 2 x cores; below)
 #   BENCH_BRANCHES       extra active stores seeded for the branch search (default 5000)
@@ -49,13 +51,18 @@ number() {  # number NAME VALUE: a positive whole number, or die
   [[ $2 =~ ^[1-9][0-9]{0,5}$ ]] || die "$1 must be a positive whole number, not '$2'"
   echo "$2"
 }
-DURATION=$(number BENCH_SECONDS "${BENCH_SECONDS:-10}")
+# Many short pairs rather than a few long rounds: a busy machine (tests, a browser) can halve a
+# run, and the best of each endpoint taken separately made the ratio a lottery (catalog/healthz
+# 0.27 to 0.40 in four runs of one morning). A pair's two runs share their background load, and
+# the median of 9 pairs ignores up to 4 that a burst spoils. 9 pairs x 3 pages x 3 runs x 3 s:
+# about 4.5 minutes of load, 5.5 in all on the 2-core dev box.
+PAIRS=$(number BENCH_PAIRS "${BENCH_PAIRS:-9}")
+[ "$PAIRS" -ge 5 ] || die "BENCH_PAIRS must be at least 5: the median of fewer pairs is not steady"
+[ -z "${BENCH_ROUNDS:-}" ] || die "BENCH_ROUNDS is gone: set BENCH_PAIRS (see bench/README.md)"
+DURATION=$(number BENCH_SECONDS "${BENCH_SECONDS:-3}")
 WARMUP=$(number BENCH_WARMUP_SECONDS "${BENCH_WARMUP_SECONDS:-3}")
 CONNECTIONS=$(number BENCH_CONNECTIONS "${BENCH_CONNECTIONS:-16}")
 WRK_THREADS=$(number BENCH_WRK_THREADS "${BENCH_WRK_THREADS:-2}")
-# Two rounds by default: a busy machine (tests, a browser) can halve one 10 s run; the best of two
-# alternating rounds, and the spread warning below, make the ratio far less of a lottery.
-ROUNDS=$(number BENCH_ROUNDS "${BENCH_ROUNDS:-2}")
 [ "$WRK_THREADS" -le "$CONNECTIONS" ] || die "BENCH_WRK_THREADS must not exceed BENCH_CONNECTIONS"
 BRANCHES=$(number BENCH_BRANCHES "${BENCH_BRANCHES:-5000}")
 [ "$BRANCHES" -le 99999 ] || die "BENCH_BRANCHES must be at most 99999"
@@ -132,7 +139,11 @@ quietly() {  # run a setup command, its output to setup.log; show it on failure
   "$@" >>"$OUT/setup.log" 2>&1 || { tail -n 40 "$OUT/setup.log" >&2; die "failed: $*"; }
 }
 
-echo "CLiQQ Shop benchmark: $(date -u '+%Y-%m-%d %H:%M:%SZ'), $CORES cores, $(uname -sr)"
+# How busy the machine was before the benchmark added its own load: other load slows the pages
+# more than the baselines (bench/README.md, "What pairs cannot cancel").
+BACKGROUND_LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+echo "CLiQQ Shop benchmark: $(date -u '+%Y-%m-%d %H:%M:%SZ'), $CORES cores, $(uname -sr)," \
+  "load average $BACKGROUND_LOAD before it started"
 echo "  commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
   git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
 
@@ -196,20 +207,6 @@ wrk_run() {  # wrk_run NAME PATH SECONDS [WRK ARGS...]: wrk's report in out/wrk-
   wait "$WRK_PID" || { cat "$OUT/wrk-$1.txt" >&2; die "wrk failed on $2"; }
   WRK_PID=
 }
-field() {  # field NAME AWK-PROGRAM: a figure from out/wrk-NAME.txt
-  awk "$2" "$OUT/wrk-$1.txt"
-}
-rps() { field "$1" '/^Requests\/sec:/ { print $2 }'; }
-non2xx() { field "$1" '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }'; }
-socket_errors() {  # "connect 0, read 0, write 0, timeout 0", or "none"
-  field "$1" '/Socket errors:/ { sub(/.*Socket errors: */, ""); s = $0 } END { print s ? s : "none" }'
-}
-socket_error_count() {
-  field "$1" '/Socket errors:/ { gsub(/[^0-9 ]/, ""); for (i = 1; i <= NF; i++) n += $i } END { print n + 0 }'
-}
-p99() { field "$1" '/^ +99%/ { print $2 }'; }
-avg_latency() { field "$1" '/^ +Latency +[0-9]/ { print $2; exit }'; }
-
 py_run() {  # py_run NAME MODE SECONDS: the Python client (bench/checkout.py), out/py-NAME.txt
   local status=0
   "$PY" "$HERE/checkout.py" run "$2" "$BASE" "$PLAN" "$OUT/py-$1.txt" --seconds "$3" &
@@ -219,126 +216,71 @@ py_run() {  # py_run NAME MODE SECONDS: the Python client (bench/checkout.py), o
   [ -s "$OUT/py-$1.txt" ] || die "the Python client failed on $2 (exit $status)"
   # failed requests are counted in the report and fail the run after the results
 }
-py_field() { awk -v k="$2" 'index($0, k ": ") == 1 { print substr($0, length(k) + 3); exit }' \
-  "$OUT/py-$1.txt"; }
-
-declare -A BEST=() WORST=()
-track() {  # track ENDPOINT RATE: remember the best and worst round
-  # the best round counts: background load only ever slows a round down
-  if [ -z "${BEST[$1]:-}" ] || awk -v a="$2" -v b="${BEST[$1]}" 'BEGIN { exit !(a > b) }'; then
-    BEST[$1]=$2
-  fi
-  if [ -z "${WORST[$1]:-}" ] || awk -v a="$2" -v b="${WORST[$1]}" 'BEGIN { exit !(a < b) }'; then
-    WORST[$1]=$2
-  fi
-}
-spread_warning() {  # spread_warning ENDPOINT [LABEL]
-  local spread
-  spread=$(awk -v hi="${BEST[$1]}" -v lo="${WORST[$1]}" \
-    'BEGIN { printf "%.0f", (hi > 0 ? 100 * (hi - lo) / hi : 0) }')
-  if [ "$spread" -gt 15 ]; then
-    echo "bench: warning: ${2:-$1} varied by $spread% between rounds: something else is using" \
-      "the CPU; the best round is reported, but rerun or raise BENCH_ROUNDS (now $ROUNDS)" \
-      "before trusting the ratio" >&2
-  fi
+measure() {  # measure CLIENT NAME ENDPOINT SECONDS: one run of one endpoint
+  case $1:$3 in
+    wrk:livez) wrk_run "$2" /livez "$4" ;;
+    wrk:healthz) wrk_run "$2" /healthz "$4" ;;
+    wrk:home) wrk_run "$2" / "$4" ;;
+    wrk:branch-search) wrk_run "$2" "$BRANCH_SEARCH" "$4" -H 'HX-Request: true' ;;
+    py:livez | py:healthz | py:checkout) py_run "$2" "$3" "$4" ;;
+    *) die "no way to measure $3 with $1" ;;
+  esac
 }
 
-step "load: wrk -t$WRK_THREADS -c$CONNECTIONS (healthz, home, branch-search) and the Python client" \
-  "with $CHECKOUT_CLIENTS clients (healthz, checkout), ${WARMUP}s warm-up, then ${DURATION}s per" \
-  "endpoint x $ROUNDS round(s)"
-wrk_run warmup-healthz /healthz "$WARMUP"
-wrk_run warmup-home / "$WARMUP"
-wrk_run warmup-branch-search "$BRANCH_SEARCH" "$WARMUP" -H 'HX-Request: true'
-py_run warmup-checkout checkout "$WARMUP"
-for round in $(seq 1 "$ROUNDS"); do  # alternate, so all endpoints see the same background load
-  wrk_run "healthz-$round" /healthz "$DURATION"
-  wrk_run "home-$round" / "$DURATION"
-  wrk_run "branch-search-$round" "$BRANCH_SEARCH" "$DURATION" -H 'HX-Request: true'
-  py_run "healthz-$round" healthz "$DURATION"
-  py_run "checkout-$round" checkout "$DURATION"
+# The pairs (bench/pairs.py schedule): each page right between its two baselines, /livez and
+# /healthz, by the same client, their order alternating from pair to pair, the pages taking turns.
+RUNS=$("$PY" "$HERE/pairs.py" schedule "$PAIRS") || die "could not plan the runs"
+step "load: $PAIRS pairs of each page with its baselines (/livez and /healthz, one on each side," \
+  "their order alternating), ${DURATION}s per run, $(wc -l <<<"$RUNS") runs after a ${WARMUP}s" \
+  "warm-up of each endpoint: wrk -t$WRK_THREADS -c$CONNECTIONS for home and branch-search, the" \
+  "Python client with $CHECKOUT_CLIENTS clients for checkout"
+for endpoint in livez healthz home branch-search; do
+  measure wrk "warmup-$endpoint" "$endpoint" "$WARMUP"
 done
+for endpoint in livez healthz checkout; do
+  measure py "warmup-$endpoint" "$endpoint" "$WARMUP"
+done
+while read -r client name endpoint; do
+  measure "$client" "$name" "$endpoint" "$DURATION"
+done <<<"$RUNS"
 
+"$PY" "$HERE/pairs.py" runs "$OUT" "$PAIRS" || die "could not read the runs' reports"
 failed=0
-if [ "$(py_field warmup-checkout errors)" != 0 ]; then
-  echo "bench: checkout (warm-up) had failed requests: $(py_field warmup-checkout 'errors by step')" \
-    "(see bench/out/py-warmup-checkout.txt)" >&2
-  failed=1
-fi
-for endpoint in healthz home branch-search; do
-  for round in $(seq 1 "$ROUNDS"); do
-    name=$endpoint-$round
-    echo "  $endpoint (round $round): $(rps "$name") req/s, latency avg $(avg_latency "$name")," \
-      "p99 $(p99 "$name"); non-2xx: $(non2xx "$name"); socket errors: $(socket_errors "$name")"
-    if [ "$(non2xx "$name")" -ne 0 ]; then
-      echo "bench: $endpoint answered $(non2xx "$name") non-2xx responses under load" \
-        "(see bench/out/gunicorn.log and bench/out/wrk-$name.txt)" >&2
-      failed=1
-    fi
-    if [ "$(socket_error_count "$name")" -ne 0 ]; then  # timeouts, resets: failed requests too
-      echo "bench: $endpoint had socket errors under load: $(socket_errors "$name")" >&2
-      failed=1
-    fi
-    track "$endpoint" "$(rps "$name")"
-  done
-  spread_warning "$endpoint"
-done
-for endpoint in healthz checkout; do  # the Python client's
-  if [ "$endpoint" = checkout ]; then
-    label=checkout; unit="orders/s"; per=" (per order loop)"
-  else
-    label="healthz (python client)"; unit="req/s"; per=
-  fi
-  for round in $(seq 1 "$ROUNDS"); do
-    name=$endpoint-$round
-    echo "  $label (round $round): $(py_field "$name" rate) $unit, latency avg" \
-      "$(py_field "$name" 'latency avg'), p99 $(py_field "$name" 'latency p99')$per;" \
-      "failed: $(py_field "$name" errors)"
-    if [ "$(py_field "$name" errors)" != 0 ]; then
-      echo "bench: $label had failed requests under load: $(py_field "$name" 'errors by step')" \
-        "(see bench/out/py-$name.txt and bench/out/gunicorn.log)" >&2
-      failed=1
-    fi
-    track "py-$endpoint" "$(py_field "$name" rate)"
-  done
-  spread_warning "py-$endpoint" "$label"
-done
+"$PY" "$HERE/pairs.py" check "$OUT" || failed=1  # non-2xx, socket errors, failed orders
 if grep -q 'WORKER TIMEOUT\|Traceback' "$OUT/gunicorn.log"; then
   echo "bench: warning: errors in bench/out/gunicorn.log:" >&2
   grep -m 5 'WORKER TIMEOUT\|Traceback\|Error' "$OUT/gunicorn.log" >&2 || true
 fi
-
-HEALTHZ=${BEST[healthz]:-}
-HOME_RPS=${BEST[home]:-}
-SEARCH_RPS=${BEST[branch-search]:-}
-PY_HEALTHZ=${BEST[py-healthz]:-}
-CHECKOUT=${BEST[py-checkout]:-}
-[ -n "$HEALTHZ" ] && [ -n "$HOME_RPS" ] && [ -n "$SEARCH_RPS" ] \
-  || die "could not read Requests/sec from wrk's output"
-[ -n "$PY_HEALTHZ" ] && [ -n "$CHECKOUT" ] || die "could not read the Python client's rates"
+results() { "$PY" "$HERE/pairs.py" results "$OUT" "$PAIRS" "$1" || die "could not compute the $1 figures"; }
 
 echo
-echo "== results (the best of $ROUNDS round(s) per endpoint) =="
-printf 'healthz: %.0f req/s\n' "$HEALTHZ"
-printf 'catalog (home page): %.0f req/s\n' "$HOME_RPS"
-awk -v c="$HOME_RPS" -v h="$HEALTHZ" 'BEGIN { printf "ratio catalog/healthz: %.2f\n", c / h }'
+echo "== results: each ratio is the median of $PAIRS pair ratios (a page's run over the baseline" \
+  "run next to it); the spread: interquartile range and min-max of those pair ratios =="
+echo "machine: $CORES cores, load average $BACKGROUND_LOAD (1, 5, 15 min) before the benchmark"
+if awk -v busy="${BACKGROUND_LOAD%% *}" -v cores="$CORES" 'BEGIN { exit !(busy + 0 > cores) }'; then
+  echo "bench: warning: other processes kept more than $CORES cores busy before the benchmark" \
+    "began: under such load the pages slow down more than the baselines, so the ratios come out" \
+    "low; compare them only with runs on a quiet machine or under a similar load" >&2
+fi
+results wrk
+results home
 grep '^SQL queries per home page:' <<<"$QUERIES"
 grep '^bytes per home page:' <<<"$BYTES"
-echo "aim: ratio >= 0.35, queries <= 4"
+echo "aim: ratio catalog/healthz >= 0.35, queries <= 4"
 echo
-printf 'branch-search: %.0f req/s\n' "$SEARCH_RPS"
+results branch-search
 echo "  (GET $BRANCH_SEARCH with HX-Request: true: the picker's fragment, the 20 nearest of the" \
   "demo's stores and $BRANCHES more)"
-awk -v c="$SEARCH_RPS" -v h="$HEALTHZ" 'BEGIN { printf "ratio branch-search/healthz: %.2f\n", c / h }'
 grep '^SQL queries per branch search:' <<<"$QUERIES"
 grep '^branch-search nearest query uses' <<<"$EXPLAIN"
-echo "aim: branch-search >= 0.30"
+echo "aim: ratio branch-search/healthz >= 0.30"
 echo
-printf 'healthz (python client): %.0f req/s\n' "$PY_HEALTHZ"
-printf 'checkout: %.1f orders/s (%s clients)\n' "$CHECKOUT" "$CHECKOUT_CLIENTS"
+results py
+results checkout
 echo "  (timed: each order's whole loop, POST /cart/add + GET /checkout + POST /checkout, one" \
-  "order counted per POST /checkout; COD, over $CHECKOUT_ROWS item(s) and $CHECKOUT_ROWS branch(es))"
-awk -v c="$CHECKOUT" -v h="$PY_HEALTHZ" 'BEGIN { printf "ratio checkout/healthz: %.2f\n", c / h }'
+  "order counted per POST /checkout; $CHECKOUT_CLIENTS clients; COD, over $CHECKOUT_ROWS" \
+  "item(s) and $CHECKOUT_ROWS branch(es))"
 grep '^SQL queries per order loop:' <<<"$QUERIES"
-echo "aim: checkout >= 0.10"
+echo "aim: ratio checkout/healthz >= 0.10"
 
 [ "$failed" -eq 0 ] || die "errors under load (above)"

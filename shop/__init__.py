@@ -41,7 +41,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.from_object(config)
 
     from shop import clock
-    from shop.extensions import csrf, db, limiter, login_manager, migrate
+    from shop.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     clock.init_app(app)
 
@@ -49,10 +49,12 @@ def create_app(config: Config | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    htmx.init_app(app)
     login_manager.init_app(app)
 
-    from shop import models, rules, web  # noqa: F401  (models: every table registered)
+    from shop import models, probes, rules, web  # noqa: F401  (models: every table registered)
 
+    app.session_interface = probes.Sessions()  # /livez and /healthz never touch the session
     web.init_app(app)
     rules.init_app(app)
 

@@ -1,5 +1,6 @@
 """The Flask extensions, created here and bound to an app in `create_app`."""
 
+from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,6 +28,9 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# `bool(htmx)`: the request came from htmx (HX-Request); shop.web.is_htmx() decides fragment
+# or page with it.
+htmx = HTMX()
 
 
 def str_enum(enum_class, length: int):

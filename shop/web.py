@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shop import codes
 from shop.contact import format_phone
 from shop.errors import DomainError, status_for
-from shop.extensions import db
+from shop.extensions import db, htmx, limiter
 from shop.money import format_peso
 from shop.timeutil import MANILA
 
@@ -60,7 +60,10 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.add_url_rule("/healthz", "healthz", healthz)
+    # The probes: no rate limit (a load balancer polls from a few addresses) and no session
+    # (shop.probes).
+    app.add_url_rule("/livez", "livez", limiter.exempt(livez))
+    app.add_url_rule("/healthz", "healthz", limiter.exempt(healthz))
     app.url_defaults(_version_static_urls)
     app.jinja_env.filters["peso"] = format_peso
     app.jinja_env.globals.update(static_url=static_url, item_url=item_url)
@@ -112,8 +115,13 @@ def format_manila(moment) -> str:
     return local.strftime("%a %d %b, %I:%M %p").replace(" 0", " ")
 
 
+def livez():
+    """Liveness: 200 whenever the process answers; it touches no database."""
+    return jsonify(status="ok")
+
+
 def healthz():
-    """200 when the app and its database answer; 503 when the database does not."""
+    """Readiness: 200 when the app and its database answer; 503 when the database does not."""
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
@@ -123,9 +131,9 @@ def healthz():
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
+    """Answer with a fragment: an htmx request (flask-htmx's `htmx`), but not a history restore,
+    which swaps in the whole page and so gets the full page."""
+    return bool(htmx) and not htmx.history_restore_request
 
 
 def answers_json(view):

@@ -118,6 +118,16 @@ def test_healthz_when_the_database_is_down(app):
     assert response.json["status"] == "unavailable"
 
 
+def test_livez_when_the_database_is_down(app):
+    from shop import create_app
+    from tests.conftest import make_config
+
+    broken = create_app(make_config("postgresql+psycopg://127.0.0.1:1/nowhere?connect_timeout=1"))
+    response = broken.test_client().get("/livez")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
 def test_security_headers(client):
     response = client.get("/")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
