@@ -34,7 +34,6 @@ import html
 import http.client
 import json
 import re
-import secrets
 import statistics
 import sys
 import threading
@@ -213,15 +212,15 @@ def place_order(client: Client, csrf: str, item_id: int, branch: str, times: lis
     _, page = client.expect(200, "GET", "/checkout")
     shown = time.perf_counter()
     form = hidden_inputs(page)
-    if not form.get("csrf_token") or not form.get("expected_total"):
-        raise Failed("GET /checkout", "no csrf_token or expected_total in the form")
+    if not all(form.get(name) for name in ("csrf_token", "expected_total", "idempotency_key")):
+        raise Failed("GET /checkout", "no csrf_token, expected_total or idempotency_key")
     headers, data = client.expect(
         303,
         "POST",
         "/checkout",
         {
             "csrf_token": form["csrf_token"],
-            "idempotency_key": secrets.token_hex(16),
+            "idempotency_key": form["idempotency_key"],  # the server's, bound to the session
             "expected_total": form["expected_total"],
             **SHOPPER,
             "branch_code": branch,
