@@ -296,11 +296,12 @@ def place_order(
     for attempt in range(ATTEMPTS):
         try:
             with transaction():
-                _check_holds(holder, sum(contents.values()))
+                _lock_holder(holder)
                 # Stock first, with the prices the same statements return: one round trip
                 # per line instead of a read and then a write. Whatever check fails below
                 # rolls the reservation back.
                 offer = _quote_of(_take_cart(contents))
+                _check_holds(holder, offer.cart.units)
                 _check(offer, method, branch_code, expected_total)
                 return _write_order(
                     offer, idempotency_key, holder, contact, method, branch_code, user_id, now
@@ -339,16 +340,24 @@ def _unpaid_open():
     )
 
 
-def _check_holds(holder: Holder, units: int) -> None:
-    """Refuse an order that would take this session or this address past its bound on unpaid
-    orders or units held (TooManyUnpaid). On PostgreSQL a transaction-scoped advisory lock
-    per address makes the count and the insert one step, so parallel requests from one
-    address can't all pass the count at once (SQLite runs one writer at a time)."""
-    session_hash, address_hash = holder.hashes()
+def _lock_holder(holder: Holder) -> None:
+    """Make this order's count of unpaid holds and its insert one step for its address, so
+    parallel requests from one address can't all pass the count at once. On PostgreSQL: a
+    transaction-scoped advisory lock per address, taken first (before any row lock, so the
+    lock order is the same for everyone). On SQLite nothing is needed here: the count runs
+    after the transaction's first write (taking stock), and SQLite lets one writer at a time
+    in, so each count sees the orders committed before it."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": address_hash}
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": holder.hashes()[1]}
         )
+
+
+def _check_holds(holder: Holder, units: int) -> None:
+    """Refuse an order that would take this session or this address past its bound on unpaid
+    orders or units held (TooManyUnpaid). Runs after _lock_holder and the first write (see
+    there for why)."""
+    session_hash, address_hash = holder.hashes()
     mine = Order.session_hash == session_hash
     here = Order.client_hash == address_hash
     row = db.session.execute(

@@ -171,3 +171,27 @@ def test_paying_ships_the_packages_the_shelf_was_reserved_for(app, client, make)
     package = _get(app, Package, shipment_id=order.shipment_id)
     assert package.weight_g == 3000 and package.volume_cm3 == 3000
     assert package.contents == f"3 × {item.name}"
+
+
+def test_parallel_orders_from_one_address_never_pass_the_bound(app, make, backend):
+    """Eight orders from one address at the same moment: the advisory lock per address makes
+    count-then-insert one step, so exactly the bound is placed (PostgreSQL; SQLite runs one
+    writer at a time, which serializes them anyway)."""
+    from tests.integration.test_payments import _race
+
+    # One item each: no stock row lock lines the orders up, only the lock per address.
+    items, branch = [make.item(stock=5) for _ in range(8)], make.branch(shelf_capacity=60)
+    limit = app.config["UNPAID_ORDERS_PER_SESSION"]
+
+    def order(i):
+        with app.app_context():
+            holder = service.Holder(session="one-tab-burst", address="198.51.100.99")
+            return _place(app, items[i], branch, holder, key=f"burst{i}")
+
+    results = _race(8, order)
+    placed = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(placed) == limit, refused
+    assert all(isinstance(r, service.TooManyUnpaid) for r in refused), refused
+    assert _count(app, Order) == limit
+    assert sum(_get(app, Item, id=item.id).stock for item in items) == 8 * 5 - limit
