@@ -27,6 +27,9 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Order numbers are a lookup: the order page and its card payment page and steps share one
+# budget per client, so guessing numbers is as slow whichever of them it knocks on.
+order_lookup_limit = limiter.shared_limit("60 per minute", scope="order-lookup")
 
 
 def str_enum(enum_class, length: int):

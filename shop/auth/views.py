@@ -1,7 +1,6 @@
 """Sign-up, log in, log out, change password, the account page; and `role_required`."""
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,7 +10,7 @@ from shop.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from shop.auth.models import Role
 from shop.errors import DomainError
 from shop.extensions import limiter, login_manager
-from shop.web import status_of
+from shop.web import safe_redirect_target, status_of
 
 bp = Blueprint("auth", __name__)
 
@@ -37,15 +36,6 @@ def role_required(*roles: Role):
     return decorator
 
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (never to another host)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("catalog.index")
-
-
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
@@ -67,7 +57,7 @@ def login():
             return render_template("auth/login.html", form=form), status_of(exc)
         login_user(user)
         flash(f"Welcome back, {user.name}.", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_redirect_target(request.args.get("next")))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -84,7 +74,7 @@ def signup():
             return render_template("auth/signup.html", form=form), status_of(exc)
         login_user(user)
         flash("Your account is ready. Happy shopping!", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_redirect_target(request.args.get("next")))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/signup.html", form=form), status
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
 from shop import clock
 from shop.branches import service as branches
@@ -494,16 +494,39 @@ def order_key(number: str) -> str:
 
 def can_view(order: Order, *, user_id: int | None, session_orders, key: str | None) -> bool:
     """The owner, the browser session that placed it, or whoever holds its signed link."""
+    return _may_view(order, user_id, session_orders, _number_of_key(key))
+
+
+def find_order(number: str, *, user_id: int | None, session_orders, key: str | None) -> Order:
+    """The order with this number, for a visitor who may see it (see can_view). Raises
+    OrderNotFound, the same error after the same work, whether the order is missing, not the
+    visitor's, or its number malformed: a lookup never tells "exists but not yours" from
+    "does not exist". Every path verifies the key (when one is given) and runs the one query."""
+    keyed = _number_of_key(key)
+    number = number.strip().upper() if isinstance(number, str) else ""
+    wanted = number if len(number) == 12 and number.startswith("CQ-") else ""
+    order = db.session.scalar(sa.select(Order).where(Order.number == wanted))
+    if order is None or not _may_view(order, user_id, session_orders, keyed):
+        raise OrderNotFound()
+    return order
+
+
+def _number_of_key(key) -> str | None:
+    """The order number a signed link's key is for, or None for no key or a forged one."""
+    if not isinstance(key, str) or not key:
+        return None
+    try:
+        return _link_signer().loads(key)
+    except BadData:
+        return None
+
+
+def _may_view(order: Order, user_id, session_orders, keyed_number: str | None) -> bool:
     if user_id is not None and order.user_id == user_id:
         return True
     if isinstance(session_orders, list) and order.number in session_orders:
         return True
-    if key:
-        try:
-            return _link_signer().loads(key) == order.number
-        except BadSignature:
-            return False
-    return False
+    return keyed_number is not None and keyed_number == order.number
 
 
 @dataclass(frozen=True)

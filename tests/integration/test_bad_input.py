@@ -90,9 +90,13 @@ def test_nul_byte_in_a_form_is_refused_and_changes_nothing(client, make):
         assert not session.get("cart")
 
 
-def test_control_characters_in_a_search_are_dropped(client, make):
+def test_control_characters_in_a_search_are_refused_but_a_tab_is_a_space(client, make):
     make.item(name="Puto Bumbong")
-    response = client.get("/?q=puto%07%1b%09bumbong")
+    for query in ("puto%07bumbong", "puto%1bbumbong", "puto%7fbumbong", "puto%C2%85bumbong"):
+        response = client.get(f"/?q={query}")
+        assert response.status_code == 400, query
+        assert "can't read" in text(response)
+    response = client.get("/?q=puto%09bumbong")  # pasted with a tab: a space, as typed
     assert response.status_code == 200
     assert "Puto Bumbong" in text(response)
 
