@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy.orm import lazyload
 
 from shop import clock
 from shop.branches import service as branches
@@ -505,7 +506,11 @@ def find_order(number: str, *, user_id: int | None, session_orders, key: str | N
     keyed = _number_of_key(key)
     number = number.strip().upper() if isinstance(number, str) else ""
     wanted = number if len(number) == 12 and number.startswith("CQ-") else ""
-    order = db.session.scalar(sa.select(Order).where(Order.number == wanted))
+    # Its lines load when a permitted caller reads them, never here: loading them for an order
+    # that isn't the visitor's would be a second query a missing order doesn't cost.
+    order = db.session.scalar(
+        sa.select(Order).options(lazyload(Order.lines)).where(Order.number == wanted)
+    )
     if order is None or not _may_view(order, user_id, session_orders, keyed):
         raise OrderNotFound()
     return order

@@ -135,6 +135,24 @@ def test_every_path_argument_has_a_filler():
     assert not missing, f"add plausible and hostile values to FILLERS for: {sorted(missing)}"
 
 
+@pytest.mark.parametrize("rule", sorted({rule for rule, _, _ in ROUTES if "<int:" in rule}))
+def test_a_whole_number_in_a_path_fits_an_integer_column(app, rule):
+    """Every <int:...> argument is 1 to 2^31 - 1: a larger number never reaches a query, where
+    SQLite's driver overflows past 2^63 and PostgreSQL's INTEGER ends at 2^31 - 1."""
+    adapter = app.url_map.bind("localhost")
+    methods = sorted({m for r, m, _ in ROUTES if r == rule} - {"HEAD", "OPTIONS"})
+    for value, reaches in [("1", True), ("2147483647", True), ("2147483648", False),
+                           ("0", False), ("9" * 25, False)]:  # fmt: skip
+        path = ARGUMENTS.sub(value, rule)
+        for method in methods:
+            try:
+                adapter.match(path, method)
+            except NotFound:
+                assert not reaches, f"{method} {path} should reach {rule}"
+            else:
+                assert reaches, f"{method} {path} should be a 404"
+
+
 def _paths(rule: str, world: World) -> list[tuple[str, bool, bool]]:
     """(path, hostile, primary) for every filler of every argument of `rule`."""
     names = ARGUMENTS.findall(rule)
