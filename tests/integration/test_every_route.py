@@ -627,8 +627,21 @@ def _check_unsigned_webhook(response, what, findings):
 
 # Hostile by construction: any character, control characters and lone surrogates included
 # (JSON carries a surrogate as an escape; a form or a query, which travel as UTF-8, cannot).
-ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
-UTF8_TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+HOSTILE_CHARACTERS = [*CONTROLS, "\r", "\n", "\t", "\u2028", "\ufeff", "\uffff", "%", "&", "="]
+SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]
+
+
+def _texts(*extra: str):
+    """Texts of any characters, often the hostile ones (a list of characters joined: Hypothesis
+    would apply the UTF-8 filter of `characters()` to a whole one_of alphabet)."""
+    return st.lists(
+        st.characters(codec="utf-8") | st.sampled_from([*HOSTILE_CHARACTERS, *extra]),
+        max_size=40,
+    ).map("".join)
+
+
+UTF8_TEXT = _texts()
+ANY_TEXT = _texts(*SURROGATES)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | ANY_TEXT,
     lambda inner: (
@@ -667,9 +680,10 @@ def _unchanged_unless_accepted(app, before, responses, findings):
 
 
 @GENERATED
-@given(value=JSON_VALUES)
-def test_generated_json_never_gives_a_500(app, world, value):
-    """Any JSON value, as the whole body and as every field, on every POST route."""
+@given(value=JSON_VALUES, text=ANY_TEXT)
+def test_generated_json_never_gives_a_500(app, world, value, text):
+    """Any JSON value, as the whole body and as every field, and any text as every field,
+    on every POST route."""
     findings = Findings()
     token = csrf_token(world.owner)
     before = _counts(app)
@@ -679,6 +693,7 @@ def test_generated_json_never_gives_a_500(app, world, value):
         for probe in (
             _as_json("generated json", value),
             _as_json("generated json fields", {name: value for name in FORM_NAMES}),
+            _as_json("generated json text", {name: text for name in FORM_NAMES}),
         ):
             responses.append(_send_generated(app, world, path, "POST", probe, token, findings))
     _unchanged_unless_accepted(app, before, responses, findings)
@@ -719,3 +734,21 @@ def test_generated_text_never_gives_a_500(app, world, text):
         )
     _unchanged_unless_accepted(app, before, responses, findings)
     assert not findings.problems, "\n".join(findings.problems[:20])
+
+
+@pytest.mark.parametrize("path", ["/orders/{}/pay", "/login"])
+def test_json_nested_past_the_limit_is_refused_as_such(app, world, path):
+    """Past MAX_JSON_DEPTH the body is refused as unreadable (400), whatever the route would
+    make of its shape; within it, the route reads it and says what is wrong (422)."""
+    from shop.web import MAX_JSON_DEPTH
+
+    client = world.owner
+    path = path.format(world.online_number)
+    for depth, status in [(MAX_JSON_DEPTH - 2, 422), (MAX_JSON_DEPTH + 1, 400)]:
+        nested = "[" * depth + "]" * depth
+        response = client.post(
+            path,
+            data=f'{{"setup_intent": {nested}, "email": {nested}}}',
+            headers={"Content-Type": JSON, "X-CSRFToken": csrf_token(client)},
+        )
+        assert response.status_code == status, depth

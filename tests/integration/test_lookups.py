@@ -222,3 +222,19 @@ def test_a_card_step_takes_only_json(app, orders, content_type, body):
     )
     assert response.status_code == 415
     assert response.json["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_card_step_takes_the_signed_key_in_its_body_too(app, orders):
+    """The link's key may come in the JSON body instead of the address; a key that isn't text
+    is refused before any lookup."""
+    number, key = orders[0]
+    client = app.test_client()
+    headers = {"X-CSRFToken": csrf_token(client)}
+    step = f"/orders/{number}/pay"
+    reached = client.post(step, json={"key": key, "setup_intent": "seti_x"}, headers=headers)
+    assert reached.status_code == 409  # past the lookup: the card step refuses a wrong intent
+    assert reached.json["error"]["code"] == "not_payable"
+    refused = client.post(step, json={"key": 5}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "invalid_input"
+    assert refused.json["error"]["field"] == "key"
