@@ -413,6 +413,9 @@ def _body_probes(world: World) -> list[Probe]:
         _raw("unknown content type", b"\x00\x01\x02", "application/octet-stream"),
         _raw("malformed content type", b"a=b", ";;;=\x7f"),
         _raw("a huge body", "x=" + "1" * (2 * 1024 * 1024), FORM, "body"),
+        _as_json("a huge json body", {"email": "x" * (2 * 1024 * 1024)}, "body"),
+        _as_json("json with a byte order mark", b"\xef\xbb\xbf" + _json(login)),
+        _as_json("json in utf-16", json.dumps(login).encode("utf-16")),
     ]
     return probes
 
