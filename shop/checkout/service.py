@@ -493,16 +493,15 @@ def order_key(number: str) -> str:
     return _link_signer().dumps(number)
 
 
-def can_view(order: Order, *, user_id: int | None, session_orders, key: str | None) -> bool:
-    """The owner, the browser session that placed it, or whoever holds its signed link."""
-    return _may_view(order, user_id, session_orders, _number_of_key(key))
-
-
 def find_order(number: str, *, user_id: int | None, session_orders, key: str | None) -> Order:
-    """The order with this number, for a visitor who may see it (see can_view). Raises
-    OrderNotFound, the same error after the same work, whether the order is missing, not the
-    visitor's, or its number malformed: a lookup never tells "exists but not yours" from
-    "does not exist". Every path verifies the key (when one is given) and runs the one query."""
+    """The order with this number, for a visitor who may see it: its owner (`user_id`), the
+    browser session that placed it (`session_orders`), or whoever holds its signed link
+    (`key`, see order_key).
+
+    Raises OrderNotFound, the same error after the same work, whether the order is missing,
+    not the visitor's, or its number malformed: a lookup never tells "exists but not yours"
+    from "does not exist". Every path verifies the key (when one is given) and runs the one
+    query."""
     keyed = _number_of_key(key)
     number = number.strip().upper() if isinstance(number, str) else ""
     wanted = number if len(number) == 12 and number.startswith("CQ-") else ""
@@ -527,6 +526,7 @@ def _number_of_key(key) -> str | None:
 
 
 def _may_view(order: Order, user_id, session_orders, keyed_number: str | None) -> bool:
+    """The owner, the browser session that placed it, or whoever holds its signed link."""
     if user_id is not None and order.user_id == user_id:
         return True
     if isinstance(session_orders, list) and order.number in session_orders:
