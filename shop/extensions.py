@@ -31,6 +31,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 # `bool(htmx)`: the request came from htmx (HX-Request); shop.web.is_htmx() decides fragment
 # or page with it.
 htmx = HTMX()
+# Order numbers are a lookup: the order page and its card payment page and steps share one
+# budget per client, so guessing numbers is as slow whichever of them it knocks on.
+order_lookup_limit = limiter.shared_limit("60 per minute", scope="order-lookup")
 
 
 def str_enum(enum_class, length: int):

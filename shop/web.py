@@ -3,6 +3,7 @@ the health check."""
 
 import hashlib
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,10 +13,11 @@ from flask import Flask, current_app, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from shop import codes
 from shop.contact import format_phone
-from shop.errors import DomainError, status_for
+from shop.errors import DomainError, InvalidInput, status_for
 from shop.extensions import db, htmx, limiter
 from shop.money import format_peso
 from shop.timeutil import MANILA
@@ -52,6 +54,7 @@ def init_app(app: Flask) -> None:
     # First of all hooks, before the CSRF check: a post from another site is refused the same
     # way whatever token it carries.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_cross_origin)
+    app.url_map.converters["int"] = DatabaseInt
     app.before_request(_refuse_unreadable_input)
     app.after_request(_headers)
     if app.config.get("ENV") == "production":
@@ -62,8 +65,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
     # The probes: no rate limit (a load balancer polls from a few addresses) and no session
     # (shop.probes).
-    app.add_url_rule("/livez", "livez", limiter.exempt(livez))
-    app.add_url_rule("/healthz", "healthz", limiter.exempt(healthz))
+    app.add_url_rule("/livez", "livez", limiter.exempt(answers_json(livez)))
+    app.add_url_rule("/healthz", "healthz", limiter.exempt(answers_json(healthz)))
     app.url_defaults(_version_static_urls)
     app.jinja_env.filters["peso"] = format_peso
     app.jinja_env.globals.update(static_url=static_url, item_url=item_url)
@@ -144,7 +147,7 @@ def answers_json(view):
 
 
 def wants_json() -> bool:
-    if request.path.startswith("/api/") or request.path in ("/healthz", "/livez"):
+    if request.path.startswith("/api/"):
         return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "answers_json", False))
@@ -202,24 +205,72 @@ def error_page(
     return render_template(template, status=status, title=title, message=message), status
 
 
+# Text a person can send, in any content type: no C0 control but tab, LF and CR, no DEL, no C1
+# control, no lone surrogate (only JSON's "\ud800" escapes can carry one). PostgreSQL refuses
+# NUL and psycopg cannot encode a surrogate; the rest has no honest use and would end up in
+# logs, headers and pages.
+UNREADABLE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The path is one line: not even tab, LF or CR.
+UNREADABLE_PATH = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# A header value is visible characters, spaces and tabs (RFC 9110). Bytes above 0x7F arrive
+# decoded as Latin-1 (a UTF-8 Referer's bytes), so only C0 and DEL are refused here.
+UNREADABLE_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+MAX_JSON_DEPTH = 32  # arrays and objects inside each other: far more than any route reads
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in every route: a whole number that fits an INTEGER column on both databases
+    (1 to 2^31 - 1). A larger one is no row, so it is a 404, not an overflow in the driver."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def reads_raw_body(view):
+    """Mark a view that reads its body as bytes (a signed webhook: the signature is over the
+    exact bytes): the input guard leaves its body alone, and the view answers for it."""
+    view.reads_raw_body = True
+    return view
+
+
+def _view():
+    return current_app.view_functions.get(request.endpoint or "")
+
+
 def _refuse_unreadable_input():
-    # PostgreSQL refuses NUL inside text, and no honest request carries one; a query string
-    # that is not UTF-8 would fail deep inside Werkzeug. Refuse both up front, clearly.
+    """The input guard, before every view: refuse (4xx, in the request's channel) any text the
+    shop can't store or show safely, in the path, query, headers, form or JSON, and any body a
+    view could not read (JSON too deep, or of a shape the route doesn't take; files)."""
     try:
         request.query_string.decode("utf-8")
     except UnicodeDecodeError:
         return error_page(400, "The address contains characters the shop can't read.")
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
-    pieces = [request.path, raw, request.query_string.decode("latin-1")]
-    if "\x00" in "".join(pieces) or "%00" in "".join(pieces).lower():
-        return error_page(400, "The address contains a character the shop can't read.")
-    if request.method == "POST" and request.mimetype in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    if "%00" in (raw + request.query_string.decode("latin-1")).lower() or (
+        UNREADABLE_PATH.search(request.path)
     ):
-        for values in request.form.listvalues():
-            if any("\x00" in value for value in values):
-                return error_page(400, "The form contains a character the shop can't read.")
+        return error_page(400, "The address contains a character the shop can't read.")
+    if any(_unreadable(key) or _unreadable(value) for key, value in request.args.items(multi=True)):
+        return error_page(400, "The address contains a character the shop can't read.")
+    if any(UNREADABLE_HEADER.search(value) for _, value in request.headers.items()):
+        return error_page(400, "A header of this request contains a character the shop can't read.")
+    view = _view()
+    if request.method not in BODY_METHODS or getattr(view, "reads_raw_body", False):
+        return None
+    json_route = bool(getattr(view, "answers_json", False))
+    if request.is_json:
+        return _refuse_unreadable_json(json_route)
+    if json_route and request.content_length:
+        return error_page(415, "Send this as JSON (Content-Type: application/json).")
+    if request.mimetype in FORM_TYPES:
+        if request.files:
+            return error_page(400, "The shop takes no files here.")
+        if any(
+            _unreadable(key) or _unreadable(value) for key, value in request.form.items(multi=True)
+        ):
+            return error_page(400, "The form contains a character the shop can't read.")
     return None
 
 
@@ -279,6 +330,108 @@ HSTS = "max-age=63072000; includeSubDomains"  # two years, as the HSTS preload l
 def _strict_transport_security(response):
     response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def _unreadable(text) -> bool:
+    return isinstance(text, str) and UNREADABLE_TEXT.search(text) is not None
+
+
+def _refuse_unreadable_json(json_route: bool):
+    """A JSON body must parse, nest at most MAX_JSON_DEPTH deep and carry readable text; a JSON
+    route takes an object, a page's form an object of text fields (what a form can hold)."""
+    if not request.get_data(cache=True):
+        return None  # no body: a JSON route reads {}, a form reads nothing
+    try:
+        value = request.get_json()
+    except RecursionError:
+        return error_page(400, "That JSON is nested too deeply.", code="bad_json")
+    except BadRequest:
+        return error_page(400, "That isn't JSON the shop can read.", code="bad_json")
+    if not _readable_json(value):
+        return error_page(
+            400,
+            "That JSON is nested too deeply or contains a character the shop can't read.",
+            code="bad_json",
+        )
+    if not isinstance(value, dict):
+        return error_page(422, "Send a JSON object.", code="invalid_input")
+    if not json_route:
+        for name, field in value.items():
+            texts = field if isinstance(field, list) else [field]
+            if not all(isinstance(text, str) for text in texts):
+                return error_page(422, "Each field of this form is text.", field=name)
+    return None
+
+
+def _readable_json(value) -> bool:
+    """No text the shop can't store, and no deeper than MAX_JSON_DEPTH (walked without
+    recursion: the value may be as deep as the parser allowed)."""
+    stack = [(value, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if _unreadable(value):
+                return False
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                return False
+            if isinstance(value, dict):
+                if any(_unreadable(key) for key in value):
+                    return False
+                value = value.values()
+            stack.extend((inner, depth + 1) for inner in value)
+    return True
+
+
+def json_body() -> dict:
+    """The JSON object a JSON route was sent, {} when it was sent none (the input guard has
+    refused every other shape before the view runs)."""
+    if request.method not in BODY_METHODS or not request.get_data(cache=True):
+        return {}
+    value = request.get_json(silent=True)
+    return value if isinstance(value, dict) else {}
+
+
+def json_text(body: dict, name: str, max_length: int = 255) -> str:
+    """A text field of a JSON body ("" when absent or null). Raises InvalidInput for anything
+    but text, or text longer than `max_length`."""
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text.", field=name)
+    if len(value) > max_length:
+        raise InvalidInput(f"{name} is too long.", field=name)
+    return value
+
+
+# A redirect target we send the browser to: a path on this site in printable ASCII (a CR or LF
+# would split the Location header, a tab or a backslash can turn "/\t/evil" into "//evil" in a
+# browser, and anything else must arrive percent-encoded).
+SAFE_TARGET = re.compile(r"/(?![/\\])[\x21-\x7e]*")
+
+
+def safe_redirect_target(target, default: str | None = None) -> str:
+    """`target` if it is a path on this site that is safe to put in a Location header, else
+    `default` (the shop's front page when not given)."""
+    if isinstance(target, str) and SAFE_TARGET.fullmatch(target) and "\\" not in target:
+        return target
+    return default if default is not None else url_for("catalog.index")
+
+
+def local_referrer() -> str | None:
+    """The page this request came from, as a safe path on this site (see
+    safe_redirect_target), or None when it came from elsewhere or says nothing usable."""
+    referrer = request.headers.get("Referer")
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return None
+        referrer = parts.path + (f"?{parts.query}" if parts.query else "")
+    target = safe_redirect_target(referrer, default="")
+    return target or None
 
 
 def _headers(response):

@@ -1,7 +1,6 @@
 """Sign-up, log in, log out, change password, the account page; and `role_required`."""
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -23,7 +22,7 @@ from shop.auth.models import Role
 from shop.auth.throttle import TRUSTED_BROWSER_COOKIE, Client
 from shop.errors import DomainError
 from shop.extensions import limiter, login_manager
-from shop.web import status_of
+from shop.web import safe_redirect_target, status_of
 
 bp = Blueprint("auth", __name__)
 
@@ -47,15 +46,6 @@ def role_required(*roles: Role):
         return wrapped
 
     return decorator
-
-
-def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (never to another host)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("catalog.index")
 
 
 def _login_limit() -> str:
@@ -101,7 +91,9 @@ def login():
             return _refused("auth/login.html", form, exc)
         login_user(user)
         flash(f"Welcome back, {user.name}.", "success")
-        return _trust_this_browser(redirect(_safe_next(request.args.get("next"))), user.email)
+        return _trust_this_browser(
+            redirect(safe_redirect_target(request.args.get("next"))), user.email
+        )
     status = 422 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -118,7 +110,7 @@ def signup():
             return _refused("auth/signup.html", form, exc)
         login_user(user)
         flash("Your account is ready. Happy shopping!", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_redirect_target(request.args.get("next")))
     status = 422 if form.is_submitted() else 200
     return render_template("auth/signup.html", form=form), status
 

@@ -15,7 +15,7 @@ from flask import (
 from shop.cart import service
 from shop.catalog.service import ItemNotFound
 from shop.errors import DomainError
-from shop.web import is_htmx, status_of
+from shop.web import is_htmx, local_referrer, status_of
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
@@ -47,7 +47,8 @@ def show():
 
 @bp.post("/add")
 def add():
-    back = request.referrer if request.referrer and "/items/" in request.referrer else None
+    back = local_referrer()  # back to the item page the form was on, never elsewhere
+    back = back if back and back.startswith("/items/") else None
     try:
         item_id = _item_id(request.form.get("item_id"))
         quantity = service.parse_quantity(request.form.get("quantity", "1"))

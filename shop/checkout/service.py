@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_request_context, render_template, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy.orm import lazyload
 
 from shop import clock
 from shop.branches import service as branches
@@ -563,17 +564,6 @@ def _by_idempotency_key(key: str) -> Order | None:
     return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))
 
 
-def get_order(number: str) -> Order:
-    """The order with this number. Raises OrderNotFound."""
-    number = (number or "").strip().upper()
-    if not (len(number) == 12 and number.startswith("CQ-")):
-        raise OrderNotFound()
-    order = db.session.scalar(sa.select(Order).where(Order.number == number))
-    if order is None:
-        raise OrderNotFound()
-    return order
-
-
 @transaction()
 def confirm_online_payment(
     order_number: str, payment_intent: str, amount: int, currency: str
@@ -689,18 +679,45 @@ def order_key(number: str) -> str:
     return _link_signer().dumps(number)
 
 
-def can_view(order: Order, *, user_id: int | None, session_orders, key: str | None) -> bool:
+def find_order(number: str, *, user_id: int | None, session_orders, key: str | None) -> Order:
+    """The order with this number, for a visitor who may see it: its owner (`user_id`), the
+    browser session that placed it (`session_orders`), or whoever holds its signed link
+    (`key`, see order_key).
+
+    Raises OrderNotFound, the same error after the same work, whether the order is missing,
+    not the visitor's, or its number malformed: a lookup never tells "exists but not yours"
+    from "does not exist". Every path verifies the key (when one is given) and runs the one
+    query."""
+    keyed = _number_of_key(key)
+    number = number.strip().upper() if isinstance(number, str) else ""
+    wanted = number if len(number) == 12 and number.startswith("CQ-") else ""
+    # Its lines load when a permitted caller reads them, never here: loading them for an order
+    # that isn't the visitor's would be a second query a missing order doesn't cost.
+    order = db.session.scalar(
+        sa.select(Order).options(lazyload(Order.lines)).where(Order.number == wanted)
+    )
+    if order is None or not _may_view(order, user_id, session_orders, keyed):
+        raise OrderNotFound()
+    return order
+
+
+def _number_of_key(key) -> str | None:
+    """The order number a signed link's key is for, or None for no key or a forged one."""
+    if not isinstance(key, str) or not key:
+        return None
+    try:
+        return _link_signer().loads(key)
+    except BadData:
+        return None
+
+
+def _may_view(order: Order, user_id, session_orders, keyed_number: str | None) -> bool:
     """The owner, the browser session that placed it, or whoever holds its signed link."""
     if user_id is not None and order.user_id == user_id:
         return True
     if isinstance(session_orders, list) and order.number in session_orders:
         return True
-    if key:
-        try:
-            return _link_signer().loads(key) == order.number
-        except BadSignature:
-            return False
-    return False
+    return keyed_number is not None and keyed_number == order.number
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,7 @@
 
 import secrets
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from shop.branches.views import picker_context
@@ -19,7 +10,7 @@ from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import OrderStatus, PaymentMethod
 from shop.errors import DomainError
-from shop.extensions import limiter
+from shop.extensions import limiter, order_lookup_limit
 from shop.web import status_of
 
 bp = Blueprint("checkout", __name__)
@@ -124,16 +115,14 @@ def checkout():
 
 
 @bp.get("/orders/<number>")
-@limiter.limit("60 per minute")  # order numbers are a lookup: no guessing at speed
+@order_lookup_limit  # order numbers are a lookup: no guessing at speed
 def order(number: str):
-    found = service.get_order(number)
-    if not service.can_view(
-        found,
+    found = service.find_order(  # missing or not yours: one answer (OrderNotFound)
+        number,
         user_id=current_user.id if current_user.is_authenticated else None,
         session_orders=session.get("orders"),
         key=request.args.get("key"),
-    ):
-        abort(404)  # never tell "exists but not yours" from "does not exist"
+    )
     page = service.order_page(found)
     return render_template("checkout/order.html", page=page, order=found)
 

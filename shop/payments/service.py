@@ -11,6 +11,7 @@ Every Stripe call happens outside our database transactions."""
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -51,6 +52,9 @@ class BadSignature(InvalidInput):
     """The webhook's signature doesn't match."""
 
     code = "bad_signature"
+
+
+PAYMENT_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
 
 
 @dataclass(frozen=True)
@@ -126,9 +130,15 @@ def charge(order: Order, setup_intent_id: str) -> ChargeResult:
 
 
 def complete(order: Order, payment_intent_id: str) -> ChargeResult:
-    """After 3-D Secure: look at the PaymentIntent and confirm the order if it succeeded."""
+    """After 3-D Secure: look at the PaymentIntent and confirm the order if it succeeded.
+    Raises NotPayable (also for an id that isn't a PaymentIntent Stripe knows), CardDeclined,
+    PaymentUnavailable."""
+    if not PAYMENT_INTENT_ID.fullmatch(payment_intent_id or ""):
+        raise NotPayable("That payment isn't for this order.")
     try:
         payment = client().v1.payment_intents.retrieve(payment_intent_id)
+    except stripe.InvalidRequestError as exc:  # no such PaymentIntent: the page sent a wrong id
+        raise NotPayable("That payment isn't for this order.") from exc
     except stripe.StripeError as exc:
         raise PaymentUnavailable() from exc
     if _metadata(payment).get("order") != order.number:

@@ -2,28 +2,25 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, session, url_for
 from flask_login import current_user
 
 from shop.checkout import service as checkout
-from shop.extensions import csrf, limiter
+from shop.extensions import csrf, limiter, order_lookup_limit
 from shop.payments import service
-from shop.web import CSP, answers_json
+from shop.web import CSP, answers_json, json_body, json_text, reads_raw_body
 
 bp = Blueprint("payments", __name__)
 
 
-def _order(number: str):
-    order = checkout.get_order(number)
-    allowed = checkout.can_view(
-        order,
+def _order(number: str, key: str | None):
+    """The order, for a visitor who may pay it; OrderNotFound (one answer) otherwise."""
+    return checkout.find_order(
+        number,
         user_id=current_user.id if current_user.is_authenticated else None,
         session_orders=session.get("orders"),
-        key=request.args.get("key") or (request.get_json(silent=True) or {}).get("key"),
+        key=key,
     )
-    if not allowed:
-        abort(404)
-    return order
 
 
 def _done_url(order) -> str:
@@ -31,8 +28,9 @@ def _done_url(order) -> str:
 
 
 @bp.get("/orders/<number>/pay")
+@order_lookup_limit
 def pay(number: str):
-    order = _order(number)
+    order = _order(number, request.args.get("key"))
     try:
         client_secret = service.setup_card(order)
     except service.NotPayable:
@@ -60,21 +58,27 @@ def pay(number: str):
 
 @bp.post("/orders/<number>/pay")
 @answers_json
+@order_lookup_limit
 def charge(number: str):
     return _step(number, service.charge, "setup_intent")
 
 
 @bp.post("/orders/<number>/pay/complete")
 @answers_json
+@order_lookup_limit
 def complete(number: str):
     return _step(number, service.complete, "payment_intent")
 
 
 def _step(number: str, step, field: str):
-    """One JSON step of the card flow: the order, the Stripe id the page sends, the result."""
-    order = _order(number)
-    body = request.get_json(silent=True) or {}
-    result = step(order, str(body.get(field) or "")[:255])
+    """One JSON step of the card flow: the Stripe id the page sends, the order, the result.
+    The body is read whole before the order is looked up, so a bad body gets the same answer
+    whether the order exists or not."""
+    body = json_body()
+    stripe_id = json_text(body, field)
+    key = request.args.get("key") or json_text(body, "key") or None
+    order = _order(number, key)
+    result = step(order, stripe_id)
     return jsonify(
         status=result.status, client_secret=result.client_secret, redirect=_done_url(order)
     )
@@ -84,6 +88,7 @@ def _step(number: str, step, field: str):
 @csrf.exempt
 @limiter.exempt
 @answers_json
+@reads_raw_body  # the signature is over the exact bytes: handle_webhook checks it first
 def webhook():
     outcome = service.handle_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
     return jsonify(received=True, outcome=outcome)
