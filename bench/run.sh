@@ -113,6 +113,8 @@ export RATELIMIT_STORAGE_URI=memory://
 export UNPAID_ORDERS_PER_SESSION=1000000 UNPAID_UNITS_PER_SESSION=1000000
 export UNPAID_ORDERS_PER_ADDRESS=1000000 UNPAID_UNITS_PER_ADDRESS=1000000
 export CHECKOUT_RATE_LIMIT="1000000 per minute"
+# The checkout client sends each shopper's own address in X-Forwarded-For (bench/checkout.py).
+export PROXY_FIX_X_FOR=1
 export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}  # bench/*.py import shop (not necessarily installed)
 unset FLASK_APP FLASK_DEBUG
 

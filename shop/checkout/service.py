@@ -354,20 +354,29 @@ def _lock_holder(holder: Holder) -> None:
         )
 
 
+def _count_holds_statement():
+    """Unpaid orders and their units for one session and for one address, in one read (on
+    the indexes (session_hash, status) and (client_hash, status))."""
+    mine = Order.session_hash == sa.bindparam("session_hash")
+    here = Order.client_hash == sa.bindparam("client_hash")
+    return sa.select(
+        sa.func.coalesce(sa.func.sum(sa.case((mine, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((mine, Order.units), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((here, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((here, Order.units), else_=0)), 0),
+    ).where(sa.or_(mine, here), _unpaid_open())
+
+
+COUNT_HOLDS = _count_holds_statement()  # built once: it runs with every order
+
+
 def _check_holds(holder: Holder, units: int) -> None:
     """Refuse an order that would take this session or this address past its bound on unpaid
     orders or units held (TooManyUnpaid). Runs after _lock_holder and the first write (see
     there for why)."""
     session_hash, address_hash = holder.hashes()
-    mine = Order.session_hash == session_hash
-    here = Order.client_hash == address_hash
     row = db.session.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(sa.case((mine, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((mine, Order.units), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((here, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((here, Order.units), else_=0)), 0),
-        ).where(sa.or_(mine, here), _unpaid_open())
+        COUNT_HOLDS, {"session_hash": session_hash, "client_hash": address_hash}
     ).one()
     limits = hold_limits()
     session_orders, session_units, address_orders, address_units = (int(n) for n in row)

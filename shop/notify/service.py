@@ -88,6 +88,16 @@ def register(
 
 # --- Writing ----------------------------------------------------------------------------------
 
+# Built once (checkout queues a mail with every order): plain Core statements on the table,
+# their values bound per call.
+_INSERT = sa.insert(OUTBOX)
+_INSERT_ONCE = {
+    # RETURNING says whether the row went in (a conflict returns nothing): the rowcount of an
+    # INSERT run through the session is not reliable (-1 on psycopg).
+    "postgresql": postgresql.insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.id),
+    "sqlite": sqlite.insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.id),
+}
+
 
 def enqueue(
     kind: str, payload: dict, *, key: str | None = None, not_before: datetime | None = None
@@ -114,15 +124,13 @@ def enqueue(
         "created_at": now,
     }
     if key is None:
-        db.session.execute(sa.insert(OUTBOX).values(**values))
+        db.session.execute(_INSERT, values)
         return message_id
     # ON CONFLICT DO NOTHING rather than catching the unique violation: a failed INSERT would
     # abort the caller's whole transaction on PostgreSQL. A concurrent insert of the same key
     # makes this one wait for it, then do nothing.
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    added = db.session.execute(insert(OUTBOX).values(**values).on_conflict_do_nothing())
-    if added.rowcount == 1:
+    added = db.session.execute(_INSERT_ONCE[db.session.get_bind().dialect.name], values)
+    if added.scalar_one_or_none() is not None:
         return message_id
     return db.session.scalar(sa.select(OUTBOX.c.id).where(OUTBOX.c.key == key))
 
