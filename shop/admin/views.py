@@ -12,8 +12,8 @@ from flask import (
 )
 
 from shop.admin import service
+from shop.auth.access import role_required
 from shop.auth.service import Role
-from shop.auth.views import role_required
 from shop.errors import Conflict
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore

@@ -1,10 +1,7 @@
-"""Sign-up, log in, log out, change password, the account page; and `role_required`."""
-
-from functools import wraps
+"""Sign-up, log in, log out, change password, the account page."""
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     make_response,
@@ -18,7 +15,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from shop.auth import service
 from shop.auth.forms import ChangePasswordForm, LoginForm, SignupForm
-from shop.auth.models import Role
 from shop.auth.throttle import TRUSTED_BROWSER_COOKIE, Client
 from shop.errors import DomainError
 from shop.extensions import limiter, login_manager
@@ -30,22 +26,6 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
 login_manager.login_message_category = "info"
 login_manager.user_loader(service.load_user)
-
-
-def role_required(*roles: Role):
-    """Only users with one of these roles; others get 403, visitors the login page."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _login_limit() -> str:

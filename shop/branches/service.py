@@ -520,3 +520,49 @@ def release(branch_id: int, packages: int) -> None:
 def get_branch_by_id(branch_id: int) -> Branch | None:
     """A branch by id, whatever its state (an order's branch may have closed since)."""
     return db.session.get(Branch, branch_id)
+
+
+# --- the picker's state, for branches/_picker.html and _results.html --------------------------
+
+DEFAULT_PICKER_FIELD = "branch_code"
+
+
+def picker_context(
+    *,
+    q: str | None = "",
+    near: str | None = "",
+    frozen_required: bool = False,
+    packages: int = 1,
+    selected: str | None = None,
+    error: str | None = None,
+    field: str = DEFAULT_PICKER_FIELD,
+    view: str = "pick",
+    prefix: str = "branch_",
+    legend: str = "Pickup branch",
+    limit: int = 20,
+) -> dict:
+    """What `branches/_picker.html` and `branches/_results.html` expect as `picker`: the search
+    as typed, its results (`choices`), and how to render them. `near` is the raw "lat,lng"
+    text. Raises InvalidInput for a bad `near` or `packages` (checkout may catch it and pass
+    the message as `error` instead)."""
+    query, shortened = clean_query(q)
+    near = (near or "").strip()
+    point = parse_near(near) if near else None
+    choices = search(
+        query, near=point, frozen_required=frozen_required, packages=packages, limit=limit
+    )
+    return {
+        "q": query,
+        "q_shortened": shortened,
+        "near": near,
+        "frozen_required": frozen_required,
+        "packages": packages,
+        "selected": selected if valid_code(selected) else None,
+        "choices": choices,
+        "error": error,
+        "field": field,
+        "view": view,
+        "prefix": prefix,
+        "legend": legend,
+        "limit": limit,
+    }

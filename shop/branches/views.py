@@ -17,50 +17,9 @@ from shop.web import is_htmx
 
 bp = Blueprint("branches", __name__, url_prefix="/branches")
 
-DEFAULT_FIELD = "branch_code"
+DEFAULT_FIELD = service.DEFAULT_PICKER_FIELD
 FIELD = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 VIEWS = ("pick", "list")  # radios to choose one (checkout), or a plain list (the finder page)
-
-
-def picker_context(
-    *,
-    q: str | None = "",
-    near: str | None = "",
-    frozen_required: bool = False,
-    packages: int = 1,
-    selected: str | None = None,
-    error: str | None = None,
-    field: str = DEFAULT_FIELD,
-    view: str = "pick",
-    prefix: str = "branch_",
-    legend: str = "Pickup branch",
-    limit: int = 20,
-) -> dict:
-    """What `branches/_picker.html` and `branches/_results.html` expect as `picker`: the search
-    as typed, its results (`choices`), and how to render them. `near` is the raw "lat,lng"
-    text. Raises InvalidInput for a bad `near` or `packages` (checkout may catch it and pass
-    the message as `error` instead)."""
-    query, shortened = service.clean_query(q)
-    near = (near or "").strip()
-    point = service.parse_near(near) if near else None
-    choices = service.search(
-        query, near=point, frozen_required=frozen_required, packages=packages, limit=limit
-    )
-    return {
-        "q": query,
-        "q_shortened": shortened,
-        "near": near,
-        "frozen_required": frozen_required,
-        "packages": packages,
-        "selected": selected if service.valid_code(selected) else None,
-        "choices": choices,
-        "error": error,
-        "field": field,
-        "view": view,
-        "prefix": prefix,
-        "legend": legend,
-        "limit": limit,
-    }
 
 
 def _arg(name: str, default: str = "") -> str:
@@ -79,7 +38,7 @@ def _context_from_request(full_page: bool) -> dict:
         raise InvalidInput("Choose view=pick or view=list.", field="view")
     if full_page:
         view = "list"  # the finder page lists; only checkout's form chooses
-    return picker_context(
+    return service.picker_context(
         q=_arg("q"),
         near=_arg("near"),
         frozen_required=service.parse_flag(_arg("frozen")),

@@ -9,9 +9,6 @@ Rules decided here (see docs/decisions.md):
 - the COD amount due is written on the order (and its shipment) once, at order time.
 """
 
-import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,10 +24,26 @@ from shop import clock
 from shop.branches import service as branches
 from shop.cart import service as cart_service
 from shop.catalog import service as catalog
+
+# The holds and the keys live in modules of their own; service.py is still checkout's one face
+# for views and tests, so it names them here.
+from shop.checkout.holds import (  # noqa: F401
+    Holder,
+    TooManyUnpaid,
+    check_holds,
+    hold_limits,
+    lock_holder,
+)
+from shop.checkout.keys import (  # noqa: F401
+    StaleCheckout,
+    _key_signature,
+    check_checkout_key,
+    checkout_key,
+)
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.codes import CodeType
 from shop.contact import normalize_phone
-from shop.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany
+from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import service as ecms
 from shop.fulfillment.models import PaymentMode
@@ -193,74 +206,6 @@ def pay_code_period() -> timedelta:
     return timedelta(hours=current_app.config["PAY_CODE_HOURS"])
 
 
-@dataclass(frozen=True)
-class Holder:
-    """Who is placing an order, for the limits on unpaid holds: the browser session and the
-    client address, each kept only as a keyed hash (the shop never stores the address)."""
-
-    session: str
-    address: str
-
-    def hashes(self) -> tuple[str, str]:
-        return _holder_hash("session", self.session), _holder_hash("address", self.address)
-
-
-class StaleCheckout(InvalidInput):
-    """This checkout form is out of date. Reload the page and try again."""
-
-    code = "stale_checkout"
-
-
-class TooManyUnpaid(TooMany):
-    """You have too many orders waiting for payment. Pay for one, or wait until one expires,
-    before placing another."""
-
-    code = "too_many_unpaid"
-
-
-def checkout_key(binding: str) -> str:
-    """A fresh idempotency key for one checkout form, issued by the server and bound to
-    `binding` (the browser session, and who is signed in): `<nonce>.<HMAC of nonce and
-    binding>`. Submitting the form twice gives one order; a key copied into another session,
-    made up, or replayed after signing out is refused (see check_checkout_key), so a key is
-    never a way to read someone else's order."""
-    nonce = secrets.token_urlsafe(12)
-    return f"{nonce}.{_key_signature(nonce, binding)}"
-
-
-def check_checkout_key(key: object, binding: str) -> str:
-    """The key, if this server issued it for `binding`. Raises StaleCheckout."""
-    if not isinstance(key, str) or len(key) > 64 or key.count(".") != 1:
-        raise StaleCheckout()
-    nonce, signature = key.split(".")
-    if not nonce or not hmac.compare_digest(signature, _key_signature(nonce, binding)):
-        raise StaleCheckout()
-    return key
-
-
-def _key_signature(nonce: str, binding: str) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(secret, f"checkout-key\0{nonce}\0{binding}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
-
-
-def _holder_hash(kind: str, value: str) -> str:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"holder\0{kind}\0{value}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def hold_limits() -> dict[str, int]:
-    """The bounds on unpaid holds (settings, see README): orders and units, per browser
-    session and per client address."""
-    config = current_app.config
-    return {
-        "session_orders": config["UNPAID_ORDERS_PER_SESSION"],
-        "session_units": config["UNPAID_UNITS_PER_SESSION"],
-        "address_orders": config["UNPAID_ORDERS_PER_ADDRESS"],
-        "address_units": config["UNPAID_UNITS_PER_ADDRESS"],
-    }
-
-
 def place_order(
     contents,
     *,
@@ -297,12 +242,12 @@ def place_order(
     for attempt in range(ATTEMPTS):
         try:
             with transaction():
-                _lock_holder(holder)
+                lock_holder(holder)
                 # Stock first, with the prices the same statements return: one round trip
                 # per line instead of a read and then a write. Whatever check fails below
                 # rolls the reservation back.
                 offer = _quote_of(_take_cart(contents))
-                _check_holds(holder, offer.cart.units)
+                check_holds(holder, offer.cart.units)
                 _check(offer, method, branch_code, expected_total)
                 return _write_order(
                     offer, idempotency_key, holder, contact, method, branch_code, user_id, now
@@ -326,80 +271,6 @@ def place_order(
                 _explain_stock(contents)
             raise
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _unpaid_open():
-    """Orders that hold stock and shelf space without having been paid: awaiting an online
-    or code payment, or cash on delivery not yet collected at the counter."""
-    return sa.or_(
-        Order.status == OrderStatus.AWAITING_PAYMENT,
-        sa.and_(
-            Order.payment_method == PaymentMethod.COD,
-            Order.status == OrderStatus.CONFIRMED,
-            Order.paid_at.is_(None),
-        ),
-    )
-
-
-def _lock_holder(holder: Holder) -> None:
-    """Make this order's count of unpaid holds and its insert one step for its address, so
-    parallel requests from one address can't all pass the count at once. On PostgreSQL: a
-    transaction-scoped advisory lock per address, taken first (before any row lock, so the
-    lock order is the same for everyone). On SQLite nothing is needed here: the count runs
-    after the transaction's first write (taking stock), and SQLite lets one writer at a time
-    in, so each count sees the orders committed before it."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": holder.hashes()[1]}
-        )
-
-
-def _count_holds_statement():
-    """Unpaid orders and their units for one session and for one address, in one read (on
-    the indexes (session_hash, status) and (client_hash, status))."""
-    mine = Order.session_hash == sa.bindparam("session_hash")
-    here = Order.client_hash == sa.bindparam("client_hash")
-    return sa.select(
-        sa.func.coalesce(sa.func.sum(sa.case((mine, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((mine, Order.units), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((here, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((here, Order.units), else_=0)), 0),
-    ).where(sa.or_(mine, here), _unpaid_open())
-
-
-COUNT_HOLDS = _count_holds_statement()  # built once: it runs with every order
-
-
-def _check_holds(holder: Holder, units: int) -> None:
-    """Refuse an order that would take this session or this address past its bound on unpaid
-    orders or units held (TooManyUnpaid). Runs after _lock_holder and the first write (see
-    there for why)."""
-    session_hash, address_hash = holder.hashes()
-    row = db.session.execute(
-        COUNT_HOLDS, {"session_hash": session_hash, "client_hash": address_hash}
-    ).one()
-    limits = hold_limits()
-    session_orders, session_units, address_orders, address_units = (int(n) for n in row)
-    if (
-        session_orders + 1 > limits["session_orders"]
-        or address_orders + 1 > limits["address_orders"]
-    ):
-        raise TooManyUnpaid(
-            f"You have {max(session_orders, 1)} order{'s' if session_orders != 1 else ''} "
-            "waiting for payment. Pay for one (or wait until an unpaid one expires) before "
-            "placing another."
-            if session_orders + 1 > limits["session_orders"]
-            else "Too many orders from your network are waiting for payment. Please try "
-            "again later."
-        )
-    if (
-        session_units + units > limits["session_units"]
-        or address_units + units > limits["address_units"]
-    ):
-        raise TooManyUnpaid(
-            f"Unpaid orders can hold at most {limits['session_units']} items at a time. "
-            "Pay for an order you placed, or order fewer items."
-        )
 
 
 def _take_cart(contents: dict) -> cart_service.Cart:

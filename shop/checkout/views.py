@@ -5,7 +5,7 @@ import secrets
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from shop.branches.views import picker_context
+from shop.branches.service import picker_context
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import OrderStatus, PaymentMethod

@@ -12,8 +12,7 @@ from flask import render_template
 
 from shop.branches import service
 from shop.branches.models import Branch, BranchKind
-from shop.branches.service import BranchNotFound, BranchUnavailable, haversine_km
-from shop.branches.views import picker_context
+from shop.branches.service import BranchNotFound, BranchUnavailable, haversine_km, picker_context
 from shop.errors import InvalidInput
 from shop.extensions import db
 from shop.web import status_of
