@@ -13,7 +13,7 @@ from functools import cached_property
 from shop.catalog import service as catalog
 from shop.catalog.models import Item
 from shop.errors import Conflict, InvalidInput
-from shop.fulfillment.packing import Packing, branch_limits_text, pack, units_for
+from shop.fulfillment.packing import Packing, branch_limits_text, fits, pack, units_for
 from shop.money import Money, total
 
 MAX_QUANTITY = 99  # per line: a shop, not a wholesaler
@@ -32,6 +32,12 @@ class OutOfStock(Conflict):
     """There isn't enough stock for that quantity."""
 
     code = "out_of_stock"
+
+
+class TooLargeForPickup(Conflict):
+    """That item is too large for a store package, so it can't be ordered for pickup."""
+
+    code = "parcel_too_large"
 
 
 class CartFull(Conflict):
@@ -71,6 +77,12 @@ class Cart:
     def packing(self) -> Packing:
         """How the cart's physical items travel: packages, and items too large for any."""
         return pack(units_for((line.item, line.quantity) for line in self.lines))
+
+    @property
+    def can_check_out(self) -> bool:
+        """Something to order, and nothing that makes the order impossible (the cart page
+        offers checkout only then)."""
+        return bool(self.lines) and not self.problems
 
     @property
     def problems(self) -> list[str]:
@@ -135,9 +147,15 @@ def count_units(contents: Mapping | None) -> int:
 
 
 def check_line(item: Item, quantity: int) -> None:
-    """Can the cart hold `quantity` of `item`? Raises InvalidQuantity or OutOfStock."""
+    """Can the cart hold `quantity` of `item`? Raises InvalidQuantity, TooLargeForPickup (a
+    physical item no branch package can take: it could never be checked out) or OutOfStock."""
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidQuantity(f"Enter a quantity from 1 to {MAX_QUANTITY}.")
+    if not item.virtual and not fits(item.dimensions_mm, item.weight_g):
+        raise TooLargeForPickup(
+            f"{item.name} is too large or too heavy for store pickup (a package is at most "
+            f"{branch_limits_text()}), so it can't be ordered."
+        )
     if item.stock <= 0:
         raise OutOfStock(f"{item.name} is out of stock.")
     if quantity > item.stock:

@@ -249,6 +249,7 @@ class Availability:
 
     can_buy: bool
     store_pickup: bool
+    why_not: str | None  # why it can't be put in a cart (None when it can)
     notes: tuple[tuple[str, str], ...]  # (tone, text): tone is ok, warn, stop or info
     card_notes: tuple[tuple[str, str], ...]  # the grid card's few tags, stock first
     pickup: str | None  # where it can be picked up (None for a digital item: nothing to pick up)
@@ -256,8 +257,18 @@ class Availability:
 
 def availability(item: Item | ItemCard) -> Availability:
     notes: list[tuple[str, str]] = []
-    can_buy = item.stock > 0
     pickup = item.virtual or fits(item.dimensions_mm, item.weight_g)
+    # Store pickup is the only way an order travels: an item too large for a branch package
+    # can't be ordered at all, so it is never offered for the cart (no checkout must refuse).
+    can_buy = item.stock > 0 and pickup
+    why_not = (
+        None
+        if can_buy
+        else f"This item is too large or too heavy for a store package ({branch_limits_text()}), "
+        "and orders here are picked up at a 7-Eleven, so it can't be ordered."
+        if not pickup
+        else "This item is out of stock right now. Check again soon."
+    )
     if item.stock <= 0:
         notes.append(("stop", "Out of stock"))
     elif item.stock <= LOW_STOCK:
@@ -282,6 +293,7 @@ def availability(item: Item | ItemCard) -> Availability:
     return Availability(
         can_buy=can_buy,
         store_pickup=pickup,
+        why_not=why_not,
         notes=tuple(notes),
         card_notes=tuple(card_notes),
         pickup=where,

@@ -210,6 +210,27 @@ def test_cart_shows_packages_and_too_large_items(client, make):
     html = text(client.get("/cart"))
     assert '<dd data-testid="cart-packages">2</dd>' in html  # frozen travels apart
     assert "₱85.00 per package" in html
-    _add(client, fan.id, "1")
+    refused = _add(client, fan.id, "1")
+    assert refused.status_code in (303, 409)
+    assert str(fan.id) not in _cart(client)  # never offered for a checkout that must refuse
+    # One already in a cart (it grew after it was added) is named, and checkout isn't offered.
+    with client.session_transaction() as session:
+        session["cart"] = {**session["cart"], str(fan.id): 1}
     html = text(client.get("/cart"))
     assert "Stand Fan is too large or too heavy for store pickup" in html
+    assert 'href="/checkout"' not in html
+
+
+def test_an_item_too_large_for_pickup_offers_no_way_to_the_cart(client, make):
+    fan = make.item(name="Stand Fan", length_mm=450, width_mm=400, height_mm=1000, stock=5)
+    page = text(client.get(f"/items/{fan.slug}"))
+    assert "Add to cart" not in page
+    assert "too large or too heavy for a store package" in page and "can't be ordered" in page
+    refused = _add(client, fan.id, "1", htmx=True)
+    assert refused.status_code == 409
+    assert "Stand Fan is too large or too heavy for store pickup" in text(refused)
+    assert _cart(client) == {}
+    plain = _add(client, fan.id, "1")  # without JavaScript: back, with the reason flashed
+    assert plain.status_code == 303
+    assert "too large" in text(client.get(plain.headers["Location"]))
+    assert _cart(client) == {}

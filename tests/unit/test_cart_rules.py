@@ -14,6 +14,7 @@ from shop.cart.service import (
     CartLine,
     InvalidQuantity,
     OutOfStock,
+    TooLargeForPickup,
     check_line,
     count_units,
     normalize,
@@ -24,8 +25,34 @@ from shop.cart.service import (
 from shop.money import Money
 
 
-def item(id=1, stock=10, price=1000, name="Thing"):
-    return SimpleNamespace(id=id, stock=stock, price=price, name=name, unit_price=Money(price))
+def item(id=1, stock=10, price=1000, name="Thing", dimensions_mm=(100, 100, 100), weight_g=100):
+    return SimpleNamespace(
+        id=id,
+        stock=stock,
+        price=price,
+        name=name,
+        unit_price=Money(price),
+        virtual=False,
+        dimensions_mm=dimensions_mm,
+        weight_g=weight_g,
+    )
+
+
+@pytest.mark.parametrize(
+    ("dimensions_mm", "weight_g"), [((900, 500, 400), 1000), ((100, 100, 100), 10_001)]
+)
+def test_an_item_no_package_can_take_never_goes_in_the_cart(dimensions_mm, weight_g):
+    big = item(name="Stand Fan", dimensions_mm=dimensions_mm, weight_g=weight_g)
+    with pytest.raises(TooLargeForPickup, match="Stand Fan is too large"):
+        check_line(big, 1)
+    with pytest.raises(TooLargeForPickup):
+        with_quantity({}, big, 1)
+
+
+def test_a_digital_item_has_no_package_to_fit():
+    load = item(dimensions_mm=(0, 0, 0), weight_g=0)
+    load.virtual = True
+    check_line(load, 1)
 
 
 @pytest.mark.parametrize(
