@@ -9,6 +9,7 @@ every page says."""
 
 from datetime import timedelta
 
+from shop import codes
 from shop.branches import service as branches
 from shop.catalog import service as catalog
 from shop.checkout import service as checkout
@@ -50,6 +51,11 @@ class ShownRules:
     def item_search_length(self) -> int:
         """The longest item search, in characters (catalog's MAX_QUERY)."""
         return catalog.MAX_QUERY
+
+    @property
+    def code_length(self) -> int:
+        """The longest code a box takes as typed, separators included (codes' MAX_INPUT_CHARS)."""
+        return codes.MAX_INPUT_CHARS
 
     @property
     def branch_search_length(self) -> int:

@@ -309,12 +309,58 @@ STATE_TEXT = {
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One stage of a package's way to the shopper, as tracking lists it."""
+
+    text: str
+    status: str  # "done", "current" or "to_come"
+    at: datetime | None  # when it was reached (None for a stage still to come)
+
+
+# The way every package takes to its shopper; other states (rejected, unclaimed, a return)
+# leave it, and tracking then shows what happened instead of what was to come.
+FORWARD = (S.LABEL_ISSUED, S.RECEIVED, S.ACCEPTED, S.IN_TRANSIT, S.AT_BRANCH, S.CLAIMED)
+
+NEXT_STEP = {
+    S.LABEL_ISSUED: "Next: the seller hands it to the distribution center in Pasig.",
+    S.RECEIVED: "Next: it is checked at the distribution center.",
+    S.ACCEPTED: "Next: it leaves the distribution center for the branch.",
+    S.IN_TRANSIT: "Next: it arrives at the branch. This page says when it is ready.",
+}
+
+
+@dataclass(frozen=True)
 class Tracking:
     tracking_number: str
     state_text: str
     branch_name: str
     timeline: list[tuple[datetime, str]]
     pickup_by: datetime | None = None  # while it waits at the branch: its pickup deadline
+    stages: tuple[Stage, ...] = ()  # on its way forward: every stage, done and to come
+    next_step: str | None = None  # what happens next, in the shopper's words
+
+
+def stages(package: Package) -> tuple[Stage, ...]:
+    """Every stage of the forward way with its status, when the package is on it; () once it
+    has left it (rejected, unclaimed, returning, cancelled): the timeline then tells."""
+    if package.state not in FORWARD:
+        return ()
+    reached = {S.LABEL_ISSUED: package.created_at}
+    for event in package.events:
+        reached.setdefault(event.to_state, event.at)
+    here = FORWARD.index(package.state)
+    return tuple(
+        Stage(
+            text=STATE_TEXT[state],
+            status="done"
+            if i < here or state is S.CLAIMED and i == here
+            else "current"
+            if i == here
+            else "to_come",
+            at=reached.get(state) if i <= here else None,
+        )
+        for i, state in enumerate(FORWARD)
+    )
 
 
 def tracking(package: Package) -> Tracking:
@@ -324,6 +370,8 @@ def tracking(package: Package) -> Tracking:
     branch = get_branch_by_id(package.shipment.branch_id)
     arrival = arrived_at(package) if package.state is S.AT_BRANCH else None
     return Tracking(
+        stages=stages(package),
+        next_step=NEXT_STEP.get(package.state),
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
         branch_name=branch.name if branch else "",

@@ -18,6 +18,9 @@ PAGES = {
     "signup": "/signup",
     "not-found": "/items/no-such-item",
     "bad-request": "/?page=abc",
+    "branches": "/branches",
+    "track-box": "/track",
+    "track-box-error": "/track?number=7123",
 }
 
 
@@ -77,3 +80,53 @@ def test_keyboard_reaches_search_and_cart(phone):
     phone.keyboard.press("Tab")
     focused = phone.evaluate("document.activeElement.closest('main') !== null")
     assert focused
+
+
+@pytest.fixture
+def a_package(live_app):
+    """A real package on its way (dropped off, accepted), made in the live app's database."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from shop.branches.models import Branch
+    from shop.extensions import db
+    from shop.fulfillment import service as ecms
+    from shop.fulfillment.models import Package, PaymentMode
+    from shop.transaction import transaction
+
+    with live_app.app_context():
+        with transaction():
+            branch = db.session.scalar(sa.select(Branch).where(Branch.kind == "store").limit(1))
+            shipment = ecms.create_shipment(
+                reference=f"E2E-{uuid.uuid4().hex[:12]}",
+                payment=PaymentMode.PREPAID,
+                branch_id=branch.id,
+                recipient=ecms.Recipient("Test Shopper", "+639171234567", "t@example.com"),
+                parcels=[ecms.Parcel(False, 500, 1000, "1 × Ube Halaya")],
+            )
+            package = db.session.scalar(
+                sa.select(Package).where(Package.shipment_id == shipment.id)
+            )
+            for action in ("drop_off", "accept"):
+                ecms.transition(package, action)
+        return package.tracking_number
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_a_shopper_tracks_a_package_from_the_box(browser, live_server, a_package, width):
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": width, "height": 800}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.goto("/track")
+    grouped = f"{a_package[:4]} {a_package[4:8]} {a_package[8:]}"  # as a message shows it
+    page.get_by_label("Tracking number").fill(grouped)
+    page.get_by_role("button", name="Track").click()
+    expect(page.get_by_role("heading", name="Track a package")).to_be_visible()
+    expect(page.locator('[aria-current="step"]')).to_contain_text("Checked and accepted")
+    expect(page.get_by_text("Next: it leaves the distribution center")).to_be_visible()
+    screenshot(page, f"track-package-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert _serious_violations(page) == []
+    context.close()

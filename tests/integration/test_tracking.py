@@ -85,4 +85,85 @@ def test_a_transition_writes_its_event_and_shows_on_the_timeline(app, client, ma
             ("drop_off", PackageState.LABEL_ISSUED, PackageState.RECEIVED, "DC Pasig")
         ]
     page = text(client.get(f"/track/{number}"))
-    assert page.index("Received at the distribution center") < page.index("Label issued")
+    done, now = _stages(page)
+    assert done == ["Label issued: being prepared by the seller"]
+    assert now == "Received at the distribution center"
+
+
+STAGE = re.compile(
+    r'<li class="stage stage--(\w+)"[^>]*>.*?<span class="stage__text">([^<]+)', re.S
+)
+
+
+def _stages(page: str) -> tuple[list[str], str | None]:
+    """The stages marked done, and the one marked current, as the page lists them."""
+    found = STAGE.findall(page)
+    return [t for s, t in found if s == "done"], next((t for s, t in found if s == "current"), None)
+
+
+def _move(app, number, *actions):
+    import sqlalchemy as sa
+
+    from shop.extensions import db
+    from shop.fulfillment import service
+    from shop.fulfillment.models import Package
+
+    with app.app_context():
+        package = db.session.scalar(sa.select(Package).where(Package.tracking_number == number))
+        for action in actions:
+            service.transition(package, action)
+        db.session.commit()
+
+
+def test_a_package_page_lists_every_stage_done_and_to_come(app, client, make):
+    number, branch = _tracking_number(client, make)
+    page = text(client.get(f"/track/{number}"))
+    assert page.count('class="stage stage--') == 6  # from label to pickup
+    done, now = _stages(page)
+    assert done == [] and now.startswith("Label issued")
+    assert 'aria-current="step"' in page and page.count("(to come)") == 5
+    assert "Next: the seller hands it to the distribution center" in page
+    _move(app, number, "drop_off", "accept", "dispatch")
+    page = text(client.get(f"/track/{number}"))
+    done, now = _stages(page)
+    assert len(done) == 3 and now == "On its way to the branch"
+    assert "Next: it arrives at the branch" in page
+    _move(app, number, "arrive")
+    page = text(client.get(f"/track/{number}"))
+    assert "Pick it up by" in page and "Next:" not in page
+    _move(app, number, "claim")
+    done, now = _stages(text(client.get(f"/track/{number}")))
+    assert len(done) == 6 and now is None
+
+
+def test_a_package_off_its_way_shows_what_happened(app, client, make):
+    number, _ = _tracking_number(client, make)
+    _move(app, number, "drop_off", "reject")
+    page = text(client.get(f"/track/{number}"))
+    assert 'class="stage ' not in page
+    assert "Rejected at inspection" in page and "Label issued" in page
+
+
+def test_the_track_box_takes_a_number_as_typed(client, make):
+    number, _ = _tracking_number(client, make)
+    page = text(client.get("/track"))
+    assert '<label class="field__label" for="number">Tracking number</label>' in page
+    typed = f"{number[:4]} {number[4:8]}-{number[8:]}"
+    response = client.get("/track", query_string={"number": typed})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/track/{number}"
+
+
+@pytest.mark.parametrize(("typed", "says"), [("", "type"), ("7123", "digits"), ("abc", "digits")])
+def test_the_track_box_says_what_is_wrong_and_keeps_what_was_typed(client, typed, says):
+    response = client.get("/track", query_string={"number": typed})
+    assert response.status_code == 422
+    page = text(response)
+    assert says in page.lower() and 'aria-invalid="true"' in page
+    assert f'value="{typed}"' in page
+
+
+def test_the_track_box_and_the_package_page_share_one_limit(client):
+    statuses = [client.get("/track", query_string={"number": "7"}).status_code for _ in range(20)]
+    statuses += [client.get(f"/track/{generate(CodeType.TRACKING)}").status_code for _ in range(11)]
+    assert statuses[:30] == [422] * 20 + [404] * 10 and statuses[30] == 429
