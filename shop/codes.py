@@ -47,7 +47,14 @@ class CodeType(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The code's name at the counter, as the seeds spell it ("PAY & CLAIM (REFERENCE)
+        CODE")."""
         return LABELS[self]
+
+    @property
+    def shopper_label(self) -> str:
+        """The code's name for a shopper ("Pay & claim code"): the same code, in plain words."""
+        return SHOPPER_LABELS[self]
 
 
 PREFIXES: dict[CodeType, str] = {
@@ -72,6 +79,13 @@ LABELS: dict[CodeType, str] = {
     CodeType.CLAIM: "CLAIM CODE",
     CodeType.REFERENCE: "PAY & CLAIM (REFERENCE) CODE",
     CodeType.RETURN: "RETURN CODE",
+}
+SHOPPER_LABELS: dict[CodeType, str] = {
+    CodeType.TRACKING: "tracking number",
+    CodeType.PAY: "pay code",
+    CodeType.CLAIM: "claim code",
+    CodeType.REFERENCE: "pay & claim code",
+    CodeType.RETURN: "return code",
 }
 _BY_SHAPE: dict[tuple[str, int], CodeType] = {(PREFIXES[k], LENGTHS[k]): k for k in CodeType}
 

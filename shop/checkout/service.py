@@ -621,11 +621,11 @@ def order_page(order: Order) -> OrderPage:
     shipment = ecms.get_shipment(order.shipment_id) if order.shipment_id else None
     code = code_label = None
     if order.pay_code and order.status is OrderStatus.AWAITING_PAYMENT:
-        code, code_label = order.pay_code, CodeType.PAY.label
+        code, code_label = order.pay_code, CodeType.PAY.shopper_label
     elif shipment is not None:
         issued = ecms.shipment_code(shipment)
         if issued is not None:
-            code, code_label = issued.code, issued.kind.label
+            code, code_label = issued.code, issued.kind.shopper_label
     return OrderPage(
         order=order,
         branch=branch,

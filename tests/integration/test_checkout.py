@@ -269,7 +269,7 @@ def test_code_payment_for_digital_items(app, client, make):
     hours = (order.hold_until - order.created_at).total_seconds() / 3600
     assert hours == app.config["PAY_CODE_HOURS"] == 48
     page = text(client.get(response.headers["Location"]))
-    assert "PAY CODE" in page and "<svg" in page
+    assert "Your pay code" in page and "<svg" in page
 
 
 def test_code_payment_is_refused_for_physical_items(app, client, make):
