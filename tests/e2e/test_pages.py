@@ -130,3 +130,15 @@ def test_a_shopper_tracks_a_package_from_the_box(browser, live_server, a_package
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert _serious_violations(page) == []
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/items/mainit-pork-siomai-20", "/track", "/cart"])
+def test_links_that_stand_alone_are_44_px_tap_targets(phone, path):
+    phone.goto(path)
+    small = phone.evaluate(
+        """[...document.querySelectorAll('.crumbs a, .foot a, .packages a, a.tap')]
+             .map(a => [a.textContent.trim(), a.getBoundingClientRect()])
+             .filter(([, r]) => r.height < 44 || r.width < 44)
+             .map(([text, r]) => `${text}: ${Math.round(r.width)} × ${Math.round(r.height)}`)"""
+    )
+    assert small == []
