@@ -42,7 +42,7 @@ from shop.checkout.keys import (  # noqa: F401
 )
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.codes import CodeType
-from shop.contact import normalize_phone
+from shop.contact import format_phone, normalize_phone
 from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import service as ecms
@@ -637,6 +637,26 @@ def order_page(order: Order) -> OrderPage:
         deadline=order.hold_until if order.status is OrderStatus.AWAITING_PAYMENT else None,
         pay_by_card=order.payable_by_card,
     )
+
+
+@dataclass(frozen=True)
+class ContactDefaults:
+    """What a signed-in shopper's checkout form starts with: their account's name and email,
+    and the mobile number of their latest order (an account keeps no number of its own)."""
+
+    name: str
+    email: str
+    phone: str
+
+
+def contact_defaults(user_id: int, name: str, email: str) -> ContactDefaults:
+    latest = db.session.scalar(
+        sa.select(Order.phone)
+        .where(Order.user_id == user_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    return ContactDefaults(name=name, email=email, phone=format_phone(latest) if latest else "")
 
 
 def orders_for_user(user_id: int, limit: int = 20) -> list[Order]:

@@ -72,8 +72,10 @@ def checkout():
         if kept != session.get("cart", {}):
             session["cart"] = kept
         if current_user.is_authenticated:
-            form.name.data = form.name.data or current_user.name
-            form.email.data = form.email.data or current_user.email
+            saved = service.contact_defaults(current_user.id, current_user.name, current_user.email)
+            form.name.data = form.name.data or saved.name
+            form.email.data = form.email.data or saved.email
+            form.phone.data = form.phone.data or saved.phone
         form.idempotency_key.data = service.checkout_key(_key_binding())
         form.expected_total.data = str(offer.total.centavos)
         return _render(form, offer)

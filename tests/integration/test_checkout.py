@@ -399,3 +399,34 @@ def test_a_branch_filled_between_two_checkout_pages_is_full_on_the_second(app, c
     response = _checkout(client, branch)
     assert response.status_code == 409 and "full" in text(response).lower()
     assert _count(app, Order) == 0
+
+
+def test_the_account_page_shows_each_order_and_the_checkout_starts_filled(app, client, make):
+    from tests.conftest import log_in
+
+    user = make.user(name="Andres Bonifacio", email="andres@example.com")
+    log_in(client, user.email)
+    _add(client, make.item(name="Ube Halaya", price=25000), 2)
+    _checkout(client, make.branch(), phone="0918 765 4321")
+    page = text(client.get("/account"))
+    order = _get(app, Order, user_id=user.id)
+    assert order.number in page
+    assert "2 × Ube Halaya" in page and "₱585.00" in page and "Confirmed" in page
+    assert f'datetime="{order.created_at.isoformat()}"' in page
+    _add(client, make.item())
+    form = text(client.get("/checkout"))
+    assert 'value="Andres Bonifacio"' in form and 'value="andres@example.com"' in form
+    assert 'value="0918 765 4321"' in form  # the mobile of the latest order
+
+
+def test_a_new_account_starts_with_no_mobile(app, client, make):
+    from tests.conftest import log_in
+
+    user = make.user(name="Gabriela Silang")
+    log_in(client, user.email)
+    _add(client, make.item())
+    form = text(client.get("/checkout"))
+    assert 'value="Gabriela Silang"' in form
+    assert re.search(
+        r'<input[^>]*name="phone"[^>]*value=""|<input(?![^>]*value=)[^>]*name="phone"', form
+    )
