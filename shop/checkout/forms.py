@@ -19,7 +19,7 @@ class CheckoutForm(FlaskForm):
         "Mobile number",
         validators=[InputRequired(message="Enter a mobile number."), Length(max=32)],
         filters=[_strip],
-        description="We text your code and pickup updates here. Example: 0917 123 4567.",
+        description="So we can reach you about this order. Example: 0917 123 4567.",
     )
     email = EmailField("Email", validators=[InputRequired(), Length(max=254)], filters=[_strip])
     # No default on purpose: cash on delivery is always an explicit choice.

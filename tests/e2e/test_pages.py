@@ -1,6 +1,8 @@
 """Every page at 360 px: accessible (axe-core finds nothing serious or critical), no sideways
 scrolling, and a screenshot in tests/e2e/screenshots/ for a person to look at."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -142,3 +144,16 @@ def test_links_that_stand_alone_are_44_px_tap_targets(phone, path):
              .map(([text, r]) => `${text}: ${Math.round(r.width)} × ${Math.round(r.height)}`)"""
     )
     assert small == []
+
+
+def test_the_total_and_place_order_stay_in_view_on_a_phone(phone):
+    _fill_cart(phone)
+    phone.goto("/checkout")
+    place = phone.get_by_role("button", name=re.compile(r"^Place order · ₱"))
+    for scrolled in (0, 400):
+        phone.evaluate(f"window.scrollTo(0, {scrolled})")
+        box = place.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 740, f"out of view at {scrolled}"
+        assert phone.get_by_text("Total", exact=True).last.is_visible()
+    screenshot(phone, "checkout-paybar-360", False)
+    assert _serious_violations(phone) == []
