@@ -614,6 +614,7 @@ class OrderPage:
     packages: list
     deadline: datetime | None
     pay_by_card: bool = False  # the page offers the card payment
+    shown_at: datetime | None = None  # when the page was made (a printed copy says so)
 
 
 def order_page(order: Order) -> OrderPage:
@@ -636,6 +637,7 @@ def order_page(order: Order) -> OrderPage:
         packages=list(shipment.packages) if shipment else [],
         deadline=order.hold_until if order.status is OrderStatus.AWAITING_PAYMENT else None,
         pay_by_card=order.payable_by_card,
+        shown_at=clock.now(),
     )
 
 

@@ -118,6 +118,15 @@ def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localst
     screenshot(page, "order-cod-360")
     assert _serious_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Printed: one page of A4 or letter, with the shop's name and the date printed, and none
+    # of the screen's own words.
+    page.emulate_media(media="print")
+    expect(page.get_by_text(re.compile(r"^CLiQQ Shop · printed "))).to_be_visible()
+    expect(page.get_by_text("Open now")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print this page")).to_be_hidden()
+    for paper in ("A4", "Letter"):
+        pdf = page.pdf(format=paper)
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, f"{paper}: more than one page"
     context.close()
 
 
