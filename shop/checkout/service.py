@@ -615,6 +615,7 @@ class OrderPage:
     deadline: datetime | None
     pay_by_card: bool = False  # the page offers the card payment
     shown_at: datetime | None = None  # when the page was made (a printed copy says so)
+    guest: bool = False  # placed without an account: the link (also mailed) is the way back
 
 
 def order_page(order: Order) -> OrderPage:
@@ -638,6 +639,7 @@ def order_page(order: Order) -> OrderPage:
         deadline=order.hold_until if order.status is OrderStatus.AWAITING_PAYMENT else None,
         pay_by_card=order.payable_by_card,
         shown_at=clock.now(),
+        guest=order.user_id is None,
     )
 
 

@@ -117,6 +117,17 @@ def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localst
     expect(page.get_by_role("heading", name="Your pay & claim code")).to_be_visible()
     screenshot(page, "order-cod-360")
     assert _serious_violations(page) == []
+    expect(page.get_by_test_id("keep-link")).to_contain_text("key to your order")
+    # Held up to a counter's scanner: the code fills the screen, then closes.
+    page.get_by_role("link", name="Show to the clerk").click()
+    clerk = page.get_by_role("region", name="Your pay & claim code, for the clerk")
+    expect(clerk).to_be_visible()
+    barcode = clerk.locator("svg").bounding_box()
+    assert barcode["width"] >= 320, barcode
+    screenshot(page, "order-clerk-view-360", False)
+    assert _serious_violations(page) == []
+    clerk.get_by_role("link", name="Close").click()
+    expect(clerk).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     # Printed: one page of A4 or letter, with the shop's name and the date printed, and none
     # of the screen's own words.

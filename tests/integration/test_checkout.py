@@ -430,3 +430,16 @@ def test_a_new_account_starts_with_no_mobile(app, client, make):
     assert re.search(
         r'<input[^>]*name="phone"[^>]*value=""|<input(?![^>]*value=)[^>]*name="phone"', form
     )
+
+
+def test_a_guest_is_told_to_keep_the_link_and_an_owner_is_not(app, client, make):
+    from tests.conftest import log_in
+
+    _add(client, make.item())
+    guest_page = text(client.get(_checkout(client, make.branch()).headers["Location"]))
+    assert "it is the key to your order" in guest_page and "juan@example.com" in guest_page
+    owner = app.test_client()
+    log_in(owner, make.user().email)
+    _add(owner, make.item())
+    owner_page = text(owner.get(_checkout(owner, make.branch()).headers["Location"]))
+    assert "key to your order" not in owner_page
