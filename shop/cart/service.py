@@ -175,6 +175,41 @@ def with_quantity(contents: Mapping, item: Item, quantity: int) -> Contents:
     return new
 
 
+@dataclass(frozen=True)
+class Removed:
+    """A line just taken out of the cart, so the page can name it and offer to put it back."""
+
+    item_id: int
+    name: str
+    quantity: int
+
+    def as_session(self) -> dict:
+        return {"item_id": self.item_id, "name": self.name, "quantity": self.quantity}
+
+    @classmethod
+    def from_session(cls, data) -> "Removed | None":
+        """The removed line the session remembers, if it is well formed (a session is input)."""
+        if not isinstance(data, dict):
+            return None
+        item_id, name, quantity = data.get("item_id"), data.get("name"), data.get("quantity")
+        if not (isinstance(item_id, int) and isinstance(quantity, int) and isinstance(name, str)):
+            return None
+        if not 1 <= quantity <= MAX_QUANTITY:
+            return None
+        return cls(item_id, name[:120], quantity)
+
+
+def remove_line(contents: Mapping, item_id: int) -> tuple[Contents, Removed | None]:
+    """The cart without the item's line, and what was removed (None if it wasn't there)."""
+    current = normalize(contents)
+    quantity = current.get(str(item_id))
+    if quantity is None:
+        return current, None
+    item = catalog.get_items([item_id]).get(item_id)
+    name = item.name if item is not None else "the item"
+    return without(current, item_id), Removed(item_id, name, quantity)
+
+
 def without(contents: Mapping, item_id: int) -> Contents:
     new = normalize(contents)
     new.pop(str(item_id), None)

@@ -36,8 +36,10 @@ def _cart_response(message: str | None = None, error: str | None = None, status:
     cart, kept = service.load_cart(session.get("cart"))
     if kept != session.get("cart", {}):
         _store(kept)
+    # A line just removed is offered back once, on the next cart page or fragment.
+    undo = service.Removed.from_session(session.pop("removed", None))
     template = "cart/_cart_update.html" if is_htmx() else "cart/cart.html"
-    return render_template(template, cart=cart, message=message, error=error), status
+    return render_template(template, cart=cart, message=message, error=error, undo=undo), status
 
 
 @bp.get("")
@@ -78,8 +80,24 @@ def update(item_id: int):
 
 @bp.post("/lines/<int:item_id>/remove")
 def remove(item_id: int):
-    _store(service.without(session.get("cart"), item_id))
-    return _done("Removed from your cart.")
+    contents, removed = service.remove_line(session.get("cart"), item_id)
+    _store(contents)
+    if removed is None:
+        return _done("That item wasn't in your cart.")
+    session["removed"] = removed.as_session()
+    return _done(f"Removed {removed.name} from your cart.")
+
+
+@bp.post("/lines/<int:item_id>/restore")
+def restore(item_id: int):
+    """Put a removed line back (the Undo next to "Removed ..."), as far as stock allows."""
+    try:
+        quantity = service.parse_quantity(request.form.get("quantity"))
+        contents, item = service.add_item(session.get("cart"), item_id, quantity)
+    except DomainError as exc:
+        return _failed(exc)
+    _store(contents)
+    return _done(f"Put back {quantity} × {item.name}.")
 
 
 def _done(message: str):

@@ -234,3 +234,46 @@ def test_an_item_too_large_for_pickup_offers_no_way_to_the_cart(client, make):
     assert plain.status_code == 303
     assert "too large" in text(client.get(plain.headers["Location"]))
     assert _cart(client) == {}
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_removed_names_the_item_and_can_be_undone(client, make, htmx):
+    item = make.item(name="Pancit Canton", stock=20)
+    _add(client, item.id, "3")
+    headers = {"HX-Request": "true"} if htmx else {}
+    token = csrf_token(client, "/cart")
+    removed = client.post(
+        f"/cart/lines/{item.id}/remove", data={"csrf_token": token}, headers=headers
+    )
+    page = text(client.get(removed.headers["Location"])) if not htmx else text(removed)
+    assert "Removed Pancit Canton from your cart." in page
+    assert "Undo: put back 3 × Pancit Canton" in page
+    assert _cart(client) == {}
+    back = client.post(
+        f"/cart/lines/{item.id}/restore",
+        data={"csrf_token": token, "quantity": "3"},
+        headers=headers,
+    )
+    assert back.status_code in (200, 303)
+    assert _cart(client) == {str(item.id): 3}
+    assert "Undo:" not in text(client.get("/cart"))  # offered once
+
+
+def test_undo_respects_the_stock_left(app, client, make):
+    from shop.catalog.models import Item
+    from shop.extensions import db
+
+    item = make.item(name="Last Leche Flan", stock=3)
+    _add(client, item.id, "3")
+    token = csrf_token(client, "/cart")
+    client.post(f"/cart/lines/{item.id}/remove", data={"csrf_token": token})
+    with app.app_context():
+        db.session.get(Item, item.id).stock = 1
+        db.session.commit()
+    response = client.post(
+        f"/cart/lines/{item.id}/restore",
+        data={"csrf_token": token, "quantity": "3"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 409 and "Only 1 is left" in text(response)
+    assert _cart(client) == {}
