@@ -32,14 +32,21 @@ def _store(contents: service.Contents) -> None:
     session["cart"] = contents
 
 
-def _cart_response(message: str | None = None, error: str | None = None, status: int = 200):
+def _cart_response(
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    line_errors: dict[int, str] | None = None,
+):
     cart, kept = service.load_cart(session.get("cart"))
     if kept != session.get("cart", {}):
         _store(kept)
     # A line just removed is offered back once, on the next cart page or fragment.
     undo = service.Removed.from_session(session.pop("removed", None))
     template = "cart/_cart_update.html" if is_htmx() else "cart/cart.html"
-    return render_template(template, cart=cart, message=message, error=error, undo=undo), status
+    return render_template(
+        template, cart=cart, message=message, error=error, undo=undo, line_errors=line_errors or {}
+    ), status
 
 
 @bp.get("")
@@ -74,7 +81,8 @@ def update(item_id: int):
         quantity = service.parse_quantity(request.form.get("quantity"))
         _store(service.set_quantity(session.get("cart"), item_id, quantity))
     except DomainError as exc:
-        return _failed(exc)
+        # Said next to the line, whose box shows the quantity really in the cart again.
+        return _cart_response(line_errors={item_id: exc.message}, status=status_of(exc))
     return _done("Quantity updated.")
 
 

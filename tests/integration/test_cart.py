@@ -277,3 +277,23 @@ def test_undo_respects_the_stock_left(app, client, make):
     )
     assert response.status_code == 409 and "Only 1 is left" in text(response)
     assert _cart(client) == {}
+
+
+@pytest.mark.parametrize("typed", ["7", "0", "abc"])
+def test_a_refused_quantity_is_said_next_to_its_line(client, make, typed):
+    item = make.item(name="Kesong Puti", stock=3)
+    other = make.item(name="Taho Mix")
+    _add(client, item.id, "2")
+    _add(client, other.id, "1")
+    response = client.post(
+        f"/cart/lines/{item.id}",
+        data={"quantity": typed, "csrf_token": csrf_token(client)},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code in (409, 422)
+    page = text(response)
+    line = page[page.index(f'id="line-{item.id}"') : page.index(f'id="line-{other.id}"')]
+    assert f'id="qty-{item.id}-error"' in line and "Your cart still has 2." in line
+    assert 'aria-invalid="true"' in line and 'value="2"' in line  # the box shows the real 2
+    assert "aria-invalid" not in page[page.index(f'id="line-{other.id}"') :]
+    assert _cart(client) == {str(item.id): 2, str(other.id): 1}
