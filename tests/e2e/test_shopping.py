@@ -105,3 +105,23 @@ def test_the_cart_works_without_javascript(browser, live_server):
 def _peso(centavos: int) -> str:
     whole, cents = divmod(centavos, 100)
     return f"₱{whole:,}.{cents:02d}"
+
+
+def test_a_failed_update_says_so_in_place(page):
+    """No network, then a server error: the cart says so where the shopper is looking."""
+    page.goto("/items/mainit-pork-siomai-20")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-badge")).to_contain_text("1")
+    page.goto("/cart")
+    page.route(re.compile(r".*/cart/lines/\d+$"), lambda route: route.abort())
+    quantity = page.get_by_label(re.compile("^Quantity"))
+    quantity.fill("2")
+    quantity.dispatch_event("change")
+    expect(page.get_by_role("alert")).to_contain_text("couldn't reach the shop")
+    page.unroute(re.compile(r".*/cart/lines/\d+$"))
+    page.route(
+        re.compile(r".*/cart/lines/\d+$"), lambda route: route.fulfill(status=500, body="boom")
+    )
+    quantity.fill("3")
+    quantity.dispatch_event("change")
+    expect(page.get_by_role("alert")).to_contain_text("didn't work on our side")
