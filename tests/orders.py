@@ -3,7 +3,7 @@ server issued for the test's binding, and a holder of its own unless a test says
 
 import uuid
 
-from shop.checkout import service
+from shop.checkout import keys, service
 
 BINDING = "test-session:"
 
@@ -11,7 +11,7 @@ BINDING = "test-session:"
 def issued_key(label: str = "k", binding: str = BINDING) -> str:
     """The key checkout_key(binding) would issue with nonce `label` (a readable, repeatable
     key: the same label is the same key, as a double-click sends)."""
-    return f"{label}.{service._key_signature(label, binding)}"
+    return f"{label}.{keys._key_signature(label, binding)}"
 
 
 def place_order(contents, *, idempotency_key: str = "k", holder=None, **kwargs):

@@ -36,7 +36,6 @@ from shop.checkout.holds import (  # noqa: F401
 )
 from shop.checkout.keys import (  # noqa: F401
     StaleCheckout,
-    _key_signature,
     check_checkout_key,
     checkout_key,
 )

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request, ses
 from flask_login import current_user
 
 from shop.checkout import service as checkout
-from shop.extensions import csrf, limiter, order_lookup_limit
+from shop.extensions import limiter, order_lookup_limit
 from shop.payments import service
-from shop.web import CSP, answers_json, json_body, json_text, reads_raw_body
+from shop.web import CSP, answers_json, json_body, json_text, reads_raw_body, server_to_server
 
 bp = Blueprint("payments", __name__)
 
@@ -85,7 +85,7 @@ def _step(number: str, step, field: str):
 
 
 @bp.post("/payments/stripe/webhook")
-@csrf.exempt
+@server_to_server
 @limiter.exempt
 @answers_json
 @reads_raw_body  # the signature is over the exact bytes: handle_webhook checks it first
