@@ -78,7 +78,8 @@ class Order(db.Model):
     shipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shipments.id"))
     pay_code: Mapped[str | None] = mapped_column(sa.String(14))
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    stripe_setup_intent: Mapped[str | None] = mapped_column(sa.String(255))
+    # The card payment waiting for the shopper (3-D Secure) while the order awaits it; once
+    # paid, the payment that paid it (see checkout.service.note_open_payment).
     stripe_payment_intent: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -119,23 +119,30 @@ class Quote:
 
     def methods(self) -> dict[PaymentMethod, str | None]:
         """Each payment method, and why it isn't available (None when it is)."""
-        return {
-            PaymentMethod.ONLINE: None,
-            PaymentMethod.COD: (
-                "Only for orders with a package to pick up."
-                if not self.physical
-                else f"Cash on pickup is for orders up to {COD_CAP}."
-                if self.total > COD_CAP
-                else None
-            ),
-            PaymentMethod.CODE: (
-                "Only for digital items (load, vouchers)."
-                if self.physical
-                else f"Code payment is for orders up to {CODE_PAYMENT_CAP}."
-                if self.total > CODE_PAYMENT_CAP
-                else None
-            ),
-        }
+        return payment_methods(physical=self.physical, total=self.total)
+
+
+def payment_methods(*, physical: bool, total: Money) -> dict[PaymentMethod, str | None]:
+    """Each payment method for an order of this kind and total, and why it isn't available
+    (None when it is): the one rule, for the checkout's quote and for an online order that
+    turns to cash (switch_to_cash)."""
+    return {
+        PaymentMethod.ONLINE: None,
+        PaymentMethod.COD: (
+            "Only for orders with a package to pick up."
+            if not physical
+            else f"Cash on pickup is for orders up to {COD_CAP}."
+            if total > COD_CAP
+            else None
+        ),
+        PaymentMethod.CODE: (
+            "Only for digital items (load, vouchers)."
+            if physical
+            else f"Code payment is for orders up to {CODE_PAYMENT_CAP}."
+            if total > CODE_PAYMENT_CAP
+            else None
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -505,11 +512,163 @@ def confirm_online_payment(
     return order
 
 
+# --- An online order that turns to cash (issue #9, point 6) ----------------------------------
+
+
+class NotAwaitingCard(Conflict):
+    """This order isn't waiting for a card payment any more: nothing was changed."""
+
+    code = "not_awaiting_card"
+
+
+class CashNotAllowed(Conflict):
+    """This order can't be paid in cash: nothing was changed."""
+
+    code = "cash_not_allowed"
+
+
+CASH_LABELS = {
+    PaymentMethod.COD: "Pay in cash at the store instead",
+    PaymentMethod.CODE: "Get a pay code instead",
+}
+CASH_NOTES = {
+    PaymentMethod.COD: "No card needed: pay in cash at the counter when you pick it up.",
+    PaymentMethod.CODE: "No card needed: pay at any 7-Eleven counter with a pay code.",
+}
+
+
+@dataclass(frozen=True)
+class CashOffer:
+    """How an online order waiting for its card payment may pay in cash instead."""
+
+    method: PaymentMethod  # COD (an order with packages) or CODE (digital items only)
+    label: str  # the button
+    note: str  # what it means, in a sentence
+
+
+@dataclass(frozen=True)
+class CashSwitch:
+    """What switch_to_cash did, read before its commit."""
+
+    number: str
+    method: PaymentMethod
+    open_payment_intent: str | None  # the card payment that was waiting: cancel it at Stripe
+
+
+def _cash_instead(order: Order) -> tuple[PaymentMethod, str | None]:
+    """The cash method an online order would switch to, and why it can't (None when it can):
+    checkout's own rule (payment_methods) for the order's kind and total."""
+    physical = any(not line.virtual for line in order.lines)
+    method = PaymentMethod.COD if physical else PaymentMethod.CODE
+    return method, payment_methods(physical=physical, total=Money(order.total))[method]
+
+
+def cash_offer(order: Order) -> CashOffer | None:
+    """The cash payment this order may switch to, or None (it isn't waiting for a card
+    payment, or its total is over the cap of cash on pickup or of code payment)."""
+    if not order.payable_by_card:
+        return None
+    method, reason = _cash_instead(order)
+    return None if reason else CashOffer(method, CASH_LABELS[method], CASH_NOTES[method])
+
+
 @transaction()
-def attach_setup_intent(order_id: int, setup_intent: str) -> None:
+def note_open_payment(order_id: int, payment_intent: str) -> None:
+    """Keep the card payment that waits for the shopper (3-D Secure) on the order, so a switch
+    to cash can cancel it at Stripe. Only while the order waits for its card payment; once it
+    is paid, stripe_payment_intent is the payment that paid it (confirm_online_payment)."""
     db.session.execute(
-        sa.update(Order).where(Order.id == order_id).values(stripe_setup_intent=setup_intent)
+        sa.update(Order)
+        .where(
+            Order.id == order_id,
+            Order.status == OrderStatus.AWAITING_PAYMENT,
+            Order.payment_method == PaymentMethod.ONLINE,
+        )
+        .values(stripe_payment_intent=payment_intent),
+        execution_options={"synchronize_session": False},
     )
+
+
+@transaction()
+def switch_to_cash(order_number: str) -> CashSwitch:
+    """Turn an online order still waiting for its card payment into a cash one, in one
+    transaction: an order with packages becomes cash on pickup (its shipment with the PAY &
+    CLAIM code, amount due = its total, confirmed, no payment hold), a digital-only order a
+    code payment (its PAY CODE, due within PAY_CODE_HOURS); the shopper's mail is queued as
+    placing an order queues it. The stock and the branch's shelf it holds stay held.
+
+    Whatever card payment was waiting is returned for the caller to cancel at Stripe after
+    the commit; if it succeeds anyway, confirm_online_payment refuses it (the order is no
+    longer an online one) and it is refunded. The order row is locked, and the change is a
+    conditional update, so a payment confirmed at the same moment and this switch can't both
+    win (also on SQLite, which ignores FOR UPDATE).
+
+    Raises NotAwaitingCard, CashNotAllowed (and changes nothing)."""
+    order = db.session.scalar(
+        sa.select(Order).where(Order.number == order_number).with_for_update()
+    )
+    if order is None or not order.payable_by_card:
+        raise NotAwaitingCard()
+    method, reason = _cash_instead(order)
+    if reason:
+        raise CashNotAllowed(reason)
+    open_payment_intent = order.stripe_payment_intent
+    now = clock.now()
+    values = {"payment_method": method, "stripe_payment_intent": None}
+    if method is PaymentMethod.COD:
+        values |= {"status": OrderStatus.CONFIRMED, "hold_until": None, "amount_due": order.total}
+    else:
+        values |= {"hold_until": now + pay_code_period()}
+    changed = db.session.execute(
+        sa.update(Order)
+        .where(
+            Order.id == order.id,
+            Order.status == OrderStatus.AWAITING_PAYMENT,
+            Order.payment_method == PaymentMethod.ONLINE,
+        )
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if changed != 1:  # paid or expired meanwhile (SQLite has no FOR UPDATE)
+        raise NotAwaitingCard()
+    db.session.refresh(order)
+    branch = branches.get_branch_by_id(order.branch_id) if order.branch_id else None
+    if method is PaymentMethod.COD:
+        shipment = ecms.create_shipment(
+            reference=order.number,
+            payment=PaymentMode.COD,
+            amount_due=order.total,
+            branch_id=order.branch_id,
+            recipient=ecms.Recipient(order.name, order.phone, order.email),
+            parcels=[ecms.Parcel.from_dict(parcel) for parcel in order.parcels or []],
+        )
+        order.shipment_id = shipment.id
+        code = shipment.code
+    else:
+        order.pay_code = ecms.issue_pay_code(order.number, order.total, order.hold_until).code
+        code = ecms.IssuedCode(order.pay_code, CodeType.PAY)
+    db.session.flush()
+    _mail_cash(order, code, branch.name if branch else None)
+    return CashSwitch(order.number, method, open_payment_intent)
+
+
+def _mail_cash(order: Order, code, branch_name: str | None) -> None:
+    """The mail of an order placed for cash, for an order that turned to cash: its own outbox
+    key (order-cash-<number>), so the mail sent when it was placed for a card doesn't make
+    this one a repeat."""
+    text = render_template(
+        "checkout/mail/placed.txt",
+        number=order.number,
+        link=order_link(order.number),
+        name=order.name,
+        method=order.payment_method,
+        total=order.total,
+        branch_name=branch_name,
+        code=code,
+        deadline=order.hold_until,
+    )
+    subject = f"Pay at the store: your CLiQQ Shop order {order.number}"
+    notify.enqueue_mail(order.email, subject, text, key=f"order-cash-{order.number}")
 
 
 def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:

@@ -1,13 +1,19 @@
-"""Stripe, and nothing else talks to it. The card flow (see docs/decisions.md):
+"""Stripe, and nothing else talks to it. The card flow ("finalize payments on the server",
+see docs/decisions.md, "Pay by card once"):
 
-1. the pay page gets a SetupIntent and the browser confirms the card with Stripe.js
-   (`confirmCardSetup`: a declined card fails right there, before any charge);
-2. the server creates the PaymentIntent with that payment method and `confirm=True`;
-3. when Stripe answers `requires_action` (3-D Secure) the page runs `confirmCardPayment`;
-4. the order is confirmed by whichever sees the success first, the browser's round trip or
-   the `payment_intent.succeeded` webhook; confirming is idempotent.
+1. the browser turns the card into a PaymentMethod with Stripe.js (`createPaymentMethod`: no
+   charge, no 3-D Secure) and sends us its id;
+2. the server creates the PaymentIntent for the order's total with that payment method and
+   `confirm=True` (one idempotency key per order and payment method: a double-click charges
+   once);
+3. when Stripe answers `requires_action` (3-D Secure) the page runs `handleNextAction`, the one
+   time the bank asks, and sends us the PaymentIntent's id again;
+4. the order is confirmed by whichever sees the success first, that round trip or the
+   `payment_intent.succeeded` webhook; confirming is idempotent, and a payment the order can't
+   take (paid already, expired, turned to cash) is refunded.
 
-Every Stripe call happens outside our database transactions."""
+A declined card is told in our own words (DECLINE_WORDS), never in Stripe's. Every Stripe call
+happens outside our database transactions."""
 
 import json
 import logging
@@ -31,7 +37,7 @@ log = logging.getLogger(__name__)
 
 
 class CardDeclined(DomainError):
-    """Your card was declined. Try another card, or choose another way to pay."""
+    """Your bank declined this card. Try another card."""
 
     code = "card_declined"
 
@@ -55,12 +61,84 @@ class BadSignature(InvalidInput):
 
 
 PAYMENT_INTENT_ID = re.compile(r"pi_[A-Za-z0-9_]{1,252}")
+# What Stripe.js's createPaymentMethod returns is a pm_ id. Stripe's PaymentIntents also take
+# a card_ id (a card made by Stripe.js's createToken), which is what the localstripe shim
+# (static/js/localstripe-shim.js) can make with a publishable key: see docs/decisions.md.
+PAYMENT_METHOD_ID = re.compile(r"(?:pm|card)_[A-Za-z0-9_]{1,250}")
+
+# --- Declines, in our words ------------------------------------------------------------------
+
+DECLINED = "Your bank declined this card. Try another card."
+CHECK_CARD = "Check the card number, the expiry date and the security code, then try again."
+TRY_LATER = "Your bank couldn't take the payment just now. Please try again in a minute."
+NOT_CONFIRMED = "Your bank didn't confirm the payment, so nothing was charged. Try again."
+
+# Stripe's error `code` or `decline_code` -> what the shopper reads. The decline_code (the
+# bank's reason) is looked up first, then the code, then DECLINED. Reasons a shopper can do
+# nothing about, or that must not be told (lost, stolen, fraud), all read as DECLINED.
+# Stripe.js's own validation codes are here too: the pay page gets this table (pay.js).
+DECLINE_WORDS: dict[str, str] = {
+    "card_declined": DECLINED,
+    "generic_decline": DECLINED,
+    "do_not_honor": DECLINED,
+    "lost_card": DECLINED,
+    "stolen_card": DECLINED,
+    "pickup_card": DECLINED,
+    "fraudulent": DECLINED,
+    "restricted_card": DECLINED,
+    "security_violation": DECLINED,
+    "merchant_blacklist": DECLINED,
+    "transaction_not_allowed": DECLINED,
+    "not_permitted": DECLINED,
+    "insufficient_funds": (
+        "Your card doesn't have enough funds for this payment. Try another card."
+    ),
+    "card_velocity_exceeded": (
+        "Your card has reached its spending limit. Try another card, or call your bank."
+    ),
+    "withdrawal_count_limit_exceeded": (
+        "Your card has reached its spending limit. Try another card, or call your bank."
+    ),
+    "expired_card": "Your card has expired. Check the expiry date, or try another card.",
+    "invalid_expiry_month": "The expiry month isn't right. Check it on your card.",
+    "invalid_expiry_year": "The expiry year isn't right. Check it on your card.",
+    "incomplete_expiry": "Enter the card's expiry date.",
+    "incorrect_cvc": "The security code doesn't match. Check the 3 digits on the back.",
+    "invalid_cvc": "The security code doesn't match. Check the 3 digits on the back.",
+    "incomplete_cvc": "Enter the card's security code (3 digits on the back).",
+    "incorrect_number": "The card number isn't right. Check it and try again.",
+    "invalid_number": "The card number isn't right. Check it and try again.",
+    "incomplete_number": "Enter the whole card number.",
+    "incorrect_zip": "The postal code doesn't match your card. Check it and try again.",
+    "incomplete_zip": "Enter the card's postal code.",
+    "card_not_supported": "This card can't pay online here. Try another card.",
+    "currency_not_supported": "This card can't pay in pesos. Try another card.",
+    "processing_error": TRY_LATER,
+    "issuer_not_available": TRY_LATER,
+    "try_again_later": TRY_LATER,
+    "reenter_transaction": TRY_LATER,
+    "payment_intent_authentication_failure": NOT_CONFIRMED,
+    "authentication_required": NOT_CONFIRMED,
+    "authentication_not_handled": NOT_CONFIRMED,
+}
+
+
+def decline_words(code: str | None, decline_code: str | None = None) -> str:
+    """What a shopper reads for a card Stripe refused with `code` (and `decline_code`): our
+    sentence, never Stripe's."""
+    return DECLINE_WORDS.get(decline_code or "") or DECLINE_WORDS.get(code or "") or DECLINED
+
+
+def browser_words() -> dict[str, str]:
+    """The table, for the pay page's script (Stripe.js's own refusals: an incomplete card)."""
+    return DECLINE_WORDS | {"default": CHECK_CARD}
 
 
 @dataclass(frozen=True)
 class ChargeResult:
     status: str  # "succeeded", "requires_action" or "processing"
     client_secret: str | None = None
+    payment_intent: str | None = None
 
 
 def client(max_network_retries: int = 2) -> stripe.StripeClient:
@@ -81,56 +159,47 @@ def _payable(order: Order) -> None:
     raise NotPayable(f"This order is {order.status.label.lower()}: nothing to pay.")
 
 
-def setup_card(order: Order) -> str:
-    """The client secret of a SetupIntent for paying this order: the one already made for it
-    while it can still take a card, else a new one. Raises NotPayable, PaymentUnavailable."""
-    _payable(order)
-    try:
-        if order.stripe_setup_intent:
-            intent = client().v1.setup_intents.retrieve(order.stripe_setup_intent)
-            if intent.status in ("requires_payment_method", "requires_confirmation"):
-                return intent.client_secret
-        intent = client().v1.setup_intents.create(
-            params={"payment_method_types": ["card"], "metadata": {"order": order.number}}
-        )
-    except stripe.StripeError as exc:
-        log.warning("stripe setup intent for %s failed: %s", order.number, exc)
-        raise PaymentUnavailable() from exc
-    checkout.attach_setup_intent(order.id, intent.id)
-    return intent.client_secret
-
-
-def charge(order: Order, setup_intent_id: str) -> ChargeResult:
-    """Charge the order's total to the card the shopper just confirmed with `setup_intent_id`.
+def charge(order: Order, payment_method_id: str) -> ChargeResult:
+    """Charge the order's total to the card the browser just made into `payment_method_id`,
+    confirming at once: 3-D Secure, if the bank wants it, is asked once, for this payment.
+    The same order and payment method make one PaymentIntent however often this is called
+    (Stripe's idempotency key); a payment left waiting for 3-D Secure is kept on the order
+    (note_open_payment) so a switch to cash can cancel it.
     Raises NotPayable, CardDeclined, PaymentUnavailable."""
     _payable(order)
-    if not setup_intent_id or setup_intent_id != order.stripe_setup_intent:
-        raise NotPayable("That card confirmation isn't for this order. Reload and try again.")
+    if not PAYMENT_METHOD_ID.fullmatch(payment_method_id or ""):
+        raise CardDeclined(CHECK_CARD, field="card")
     try:
-        intent = client().v1.setup_intents.retrieve(setup_intent_id)
-        if intent.status != "succeeded" or not intent.payment_method:
-            raise CardDeclined("Your card wasn't confirmed. Please enter it again.")
         payment = client().v1.payment_intents.create(
             params={
                 "amount": order.total,
                 "currency": checkout.CURRENCY,
-                "payment_method": intent.payment_method,
+                "payment_method": payment_method_id,
                 "payment_method_types": ["card"],
                 "confirm": True,
                 "metadata": {"order": order.number},
             },
-            options={"idempotency_key": f"charge-{order.number}-{setup_intent_id}"},
+            options={"idempotency_key": f"pay-{order.number}-{payment_method_id}"},
         )
     except stripe.CardError as exc:
-        raise CardDeclined(_card_message(exc)) from exc
+        error = exc.error
+        raise CardDeclined(
+            decline_words(exc.code, getattr(error, "decline_code", None)), field="card"
+        ) from exc
+    except stripe.InvalidRequestError as exc:  # no such payment method: the card must be redone
+        log.info("stripe refused the payment method for %s: %s", order.number, exc)
+        raise CardDeclined(CHECK_CARD, field="card") from exc
     except stripe.StripeError as exc:
         log.warning("stripe charge for %s failed: %s", order.number, exc)
         raise PaymentUnavailable() from exc
+    if payment.status in ("requires_action", "processing"):
+        checkout.note_open_payment(order.id, payment.id)
     return _settle(payment)
 
 
 def complete(order: Order, payment_intent_id: str) -> ChargeResult:
-    """After 3-D Secure: look at the PaymentIntent and confirm the order if it succeeded.
+    """After 3-D Secure: look at the PaymentIntent and confirm the order if it succeeded; a
+    failed check or a decline after it is told in our words.
     Raises NotPayable (also for an id that isn't a PaymentIntent Stripe knows), CardDeclined,
     PaymentUnavailable."""
     if not PAYMENT_INTENT_ID.fullmatch(payment_intent_id or ""):
@@ -146,6 +215,33 @@ def complete(order: Order, payment_intent_id: str) -> ChargeResult:
     return _settle(payment)
 
 
+def pay_in_cash(order: Order) -> checkout.CashSwitch:
+    """The shopper pays in cash at the store (or by pay code) instead of by card: the order
+    switches in one transaction (checkout.switch_to_cash), then the card payment that was
+    waiting, if any, is cancelled at Stripe, as a courtesy: should it succeed all the same,
+    the order refuses it and it is refunded. Raises checkout.NotAwaitingCard,
+    checkout.CashNotAllowed."""
+    switched = checkout.switch_to_cash(order.number)
+    if switched.open_payment_intent:
+        cancel_payment(switched.open_payment_intent)
+    return switched
+
+
+def cancel_payment(payment_intent_id: str) -> bool:
+    """Cancel a PaymentIntent nobody will complete; True if Stripe cancelled it. Best effort:
+    one that already succeeded, or Stripe being unreachable, leaves it as it is (a success
+    is refunded when it arrives)."""
+    try:
+        client(max_network_retries=1).v1.payment_intents.cancel(
+            payment_intent_id,
+            options={"idempotency_key": f"cancel-{payment_intent_id}"},
+        )
+    except stripe.StripeError as exc:
+        log.info("could not cancel %s: %s", payment_intent_id, exc)
+        return False
+    return True
+
+
 def _settle(payment) -> ChargeResult:
     if payment.status == "succeeded":
         order = _metadata(payment).get("order")
@@ -156,13 +252,19 @@ def _settle(payment) -> ChargeResult:
             if applied is None:
                 refund(payment.id)
         if applied is None:
-            raise NotPayable("This order expired before the payment arrived: it was refunded.")
-        return ChargeResult("succeeded")
+            raise NotPayable(
+                "This order no longer takes a card payment (it was paid, changed to cash or "
+                "expired), so this payment is refunded in full."
+            )
+        return ChargeResult("succeeded", payment_intent=payment.id)
     if payment.status == "requires_action":
-        return ChargeResult("requires_action", payment.client_secret)
+        return ChargeResult("requires_action", payment.client_secret, payment.id)
     if payment.status == "processing":
-        return ChargeResult("processing")
-    raise CardDeclined()
+        return ChargeResult("processing", payment_intent=payment.id)
+    error = payment.to_dict().get("last_payment_error") or {}
+    if payment.status == "canceled":
+        raise NotPayable("This card payment was cancelled. Reload the page to pay again.")
+    raise CardDeclined(decline_words(error.get("code"), error.get("decline_code")), field="card")
 
 
 def refund(payment_intent_id: str) -> str:
@@ -305,11 +407,6 @@ def handle_webhook(payload: bytes, signature: str | None) -> str:
 
 def _metadata(stripe_object) -> dict:
     return (stripe_object.to_dict().get("metadata") or {}) if stripe_object else {}
-
-
-def _card_message(exc: stripe.CardError) -> str:
-    message = getattr(exc, "user_message", None) or str(exc.user_message or "")
-    return f"Your card was declined{': ' + message if message else ''}. Try another card."
 
 
 def register_localstripe_webhook(url: str, attempts: int = 30) -> None:

@@ -68,7 +68,7 @@ QUERY_NAMES = [
 FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
     "expected_total", "branch_code", "branch_q", "branch_near", "action", "item_id",
-    "quantity", "current", "new", "confirm", "setup_intent", "payment_intent", "key",
+    "quantity", "current", "new", "confirm", "payment_method", "payment_intent", "key",
 ]  # fmt: skip
 
 
@@ -81,7 +81,7 @@ class World:
     online_number: str  # awaiting a card payment, placed by `owner`
     cod_number: str  # confirmed, with a package, placed by `owner`
     tracking_number: str
-    setup_intent: str
+    payment_method: str  # what Stripe.js made of a card (FakeStripe charges nothing)
     message_id: str  # a parked outbox message
     mail_name: str  # a mail the dev mail server kept
     owner: object  # the client that placed both orders (and has a cart)
@@ -196,7 +196,7 @@ class _Intents:
         intent = stripe.convert_to_stripe_object(
             {
                 "id": intent_id,
-                "object": "setup_intent" if self.prefix == "seti" else "payment_intent",
+                "object": "payment_intent",
                 "client_secret": f"{intent_id}_secret_x",
                 "status": "requires_payment_method",
                 "metadata": (params or {}).get("metadata", {}),
@@ -210,13 +210,16 @@ class _Intents:
             raise stripe.InvalidRequestError(f"No such intent: '{intent_id}'", "intent", 404)
         return self.made[intent_id]
 
+    def cancel(self, intent_id, params=None, options=None):
+        return self.retrieve(intent_id)
+
 
 class FakeStripe:
-    """SetupIntents are made and found again; any other id is unknown, as Stripe says."""
+    """PaymentIntents are made (never paid: the card isn't charged) and found again; any
+    other id is unknown, as Stripe says."""
 
     def __init__(self):
         self.v1 = SimpleNamespace(
-            setup_intents=_Intents("seti"),
             payment_intents=_Intents("pi"),
             refunds=SimpleNamespace(create=lambda **kwargs: None),
         )
@@ -239,7 +242,7 @@ def world(app, make, monkeypatch, tmp_path):
     cod = _checkout(owner, branch).headers["Location"]
     _add(owner, item)  # a cart to check out
     online_number = online.split("/")[2].split("?")[0]
-    assert owner.get(f"/orders/{online_number}/pay").status_code == 200  # the SetupIntent
+    assert owner.get(f"/orders/{online_number}/pay").status_code == 200
     with app.app_context():
         tracking = db.session.scalar(sa.select(Package.tracking_number))
         message = db.session.scalar(sa.select(OutboxMessage).limit(1))
@@ -256,7 +259,7 @@ def world(app, make, monkeypatch, tmp_path):
         online_number=online_number,
         cod_number=cod.split("/")[2].split("?")[0],
         tracking_number=tracking,
-        setup_intent=next(iter(fake.v1.setup_intents.made)),
+        payment_method="pm_battery1",
         message_id=message_id,
         mail_name=store.names()[0],
         owner=owner,
@@ -364,7 +367,7 @@ def _body_probes(world: World) -> list[Probe]:
     huge = "x" * 30_000  # twenty fields of it stay under the 1 MB body limit
     deep_arrays = b"[" * 5000 + b"]" * 5000
     deep_objects = b'{"a":' * 5000 + b"1" + b"}" * 5000
-    step = {"setup_intent": world.setup_intent, "payment_intent": "pi_nope"}
+    step = {"payment_method": world.payment_method, "payment_intent": "pi_nope"}
     login = {"email": "nobody@example.com", "password": "x" * 12}
     probes = [
         # JSON of every shape, and JSON that isn't.
@@ -777,7 +780,7 @@ def test_json_nested_past_the_limit_is_refused_as_such(app, world, path):
         nested = "[" * depth + "]" * depth
         response = client.post(
             path,
-            data=f'{{"setup_intent": {nested}, "email": {nested}}}',
+            data=f'{{"payment_method": {nested}, "email": {nested}}}',
             headers={"Content-Type": JSON, "X-CSRFToken": csrf_token(client)},
         )
         assert response.status_code == status, depth

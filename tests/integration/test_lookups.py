@@ -105,7 +105,9 @@ def test_a_page_lookup_answers_missing_and_not_yours_alike(
         assert len(statements[0]) == 1
 
 
-@pytest.mark.parametrize("step", ["/orders/{}/pay", "/orders/{}/pay/complete"])
+@pytest.mark.parametrize(
+    "step", ["/orders/{}/pay", "/orders/{}/pay/complete", "/orders/{}/pay/cash"]
+)
 @pytest.mark.parametrize(
     "body",
     [
@@ -113,10 +115,10 @@ def test_a_page_lookup_answers_missing_and_not_yours_alike(
         b'"text"',
         b"null",
         b"[" * 5000 + b"]" * 5000,
-        b'{"setup_intent": ["a"], "payment_intent": {"a": 1}}',
+        b'{"payment_method": ["a"], "payment_intent": {"a": 1}}',
         b'{"key": 5}',
-        b'{"setup_intent": "seti_x", "payment_intent": "pi_x"}',
-        b'{"setup_intent": "a\\u0000b"}',
+        b'{"payment_method": "pm_x", "payment_intent": "pi_x"}',
+        b'{"payment_method": "a\\u0000b"}',
         b"{",
         b"",
         None,  # a form body
@@ -128,7 +130,9 @@ def test_a_card_step_answers_missing_and_not_yours_alike(app, orders, still_cloc
         client = _fresh(app)
         headers = {"X-CSRFToken": csrf_token(client)}
         if body is None:
-            response = client.post(step.format(number), data={"setup_intent": "x"}, headers=headers)
+            response = client.post(
+                step.format(number), data={"payment_method": "x"}, headers=headers
+            )
         else:
             headers["Content-Type"] = "application/json"
             response = client.post(step.format(number), data=body, headers=headers)
@@ -155,10 +159,10 @@ def test_the_lookup_refuses_alike_but_lets_the_owner_in(app, make, monkeypatch):
     assert app.test_client().get(f"/orders/{number}/pay?key={key}").status_code == 200
     step = owner.post(
         f"/orders/{number}/pay",
-        json={"setup_intent": "seti_battery1"},
+        json={"payment_method": "pm_battery1"},
         headers={"X-CSRFToken": csrf_token(owner)},
     )
-    assert step.status_code == 402  # reached the card: FakeStripe's intent is unconfirmed
+    assert step.status_code == 402  # reached the card: FakeStripe's intent is unpaid
     with app.app_context():
         assert checkout.find_order(number, user_id=None, session_orders=None, key=key)
         with pytest.raises(checkout.OrderNotFound):
@@ -166,8 +170,9 @@ def test_the_lookup_refuses_alike_but_lets_the_owner_in(app, make, monkeypatch):
 
 
 def test_order_lookups_share_one_rate_limit_per_client(app, orders):
-    """Sixty lookups a minute per client, whichever door: the order page, the pay page and
-    its two steps count together, and the next is refused on each (JSON on the steps)."""
+    """Sixty lookups a minute per client, whichever door: the order page, the pay page, its
+    two steps and its switch to cash count together, and the next is refused on each (JSON on
+    the steps)."""
     client = app.test_client()
     token = csrf_token(client)
     number = orders[0][0]
@@ -178,11 +183,12 @@ def test_order_lookups_share_one_rate_limit_per_client(app, orders):
         lambda: client.post(
             f"/orders/{number}/pay/complete", json={}, headers={"X-CSRFToken": token}
         ),
+        lambda: client.post(f"/orders/{number}/pay/cash", data={"csrf_token": token}),
     ]
-    statuses = [doors[i % 4]().status_code for i in range(60)]
+    statuses = [doors[i % 5]().status_code for i in range(60)]
     assert 429 not in statuses
     refused = [door() for door in doors]
-    assert [r.status_code for r in refused] == [429] * 4
+    assert [r.status_code for r in refused] == [429] * 5
     assert refused[2].json["error"]["code"] == "rate_limited"
     assert "Retry-After" in refused[3].headers
     other = _fresh(app)  # another client still gets in
@@ -208,8 +214,8 @@ def test_a_wrong_payment_intent_is_refused_not_unavailable(app, orders, monkeypa
 @pytest.mark.parametrize(
     ("content_type", "body"),
     [
-        ("application/x-www-form-urlencoded", b"setup_intent=seti_x"),
-        ("text/plain", b'{"setup_intent": "seti_x"}'),
+        ("application/x-www-form-urlencoded", b"payment_method=pm_x"),
+        ("text/plain", b'{"payment_method": "pm_x"}'),
         ("multipart/form-data; boundary=x", b"--x--\r\n"),
     ],
 )
@@ -231,9 +237,9 @@ def test_a_card_step_takes_the_signed_key_in_its_body_too(app, orders):
     client = app.test_client()
     headers = {"X-CSRFToken": csrf_token(client)}
     step = f"/orders/{number}/pay"
-    reached = client.post(step, json={"key": key, "setup_intent": "seti_x"}, headers=headers)
-    assert reached.status_code == 409  # past the lookup: the card step refuses a wrong intent
-    assert reached.json["error"]["code"] == "not_payable"
+    reached = client.post(step, json={"key": key, "payment_method": "tok_x"}, headers=headers)
+    assert reached.status_code == 402  # past the lookup: no card Stripe.js could have made
+    assert reached.json["error"]["code"] == "card_declined"
     refused = client.post(step, json={"key": 5}, headers=headers)
     assert refused.status_code == 422
     assert refused.json["error"]["code"] == "invalid_input"
