@@ -151,7 +151,8 @@ def client(max_network_retries: int = 2) -> stripe.StripeClient:
     )
 
 
-def _payable(order: Order) -> None:
+def check_payable(order: Order) -> None:
+    """Raises NotPayable, saying why, unless the order waits for its card payment."""
     if order.payable_by_card:
         return
     if order.payment_method is not PaymentMethod.ONLINE:
@@ -166,7 +167,7 @@ def charge(order: Order, payment_method_id: str) -> ChargeResult:
     (Stripe's idempotency key); a payment left waiting for 3-D Secure is kept on the order
     (note_open_payment) so a switch to cash can cancel it.
     Raises NotPayable, CardDeclined, PaymentUnavailable."""
-    _payable(order)
+    check_payable(order)
     if not PAYMENT_METHOD_ID.fullmatch(payment_method_id or ""):
         raise CardDeclined(CHECK_CARD, field="card")
     try:

@@ -41,8 +41,12 @@ def _done_url(order) -> str:
 @order_lookup_limit
 def pay(number: str):
     order = _order(number, request.args.get("key"))
-    if not order.payable_by_card:
-        return render_template("payments/paid.html", order=order, done_url=_done_url(order))
+    try:
+        service.check_payable(order)
+    except service.NotPayable as why:
+        return render_template(
+            "payments/paid.html", order=order, reason=why.message, done_url=_done_url(order)
+        )
     config = current_app.config
     response = current_app.make_response(
         render_template(

@@ -141,7 +141,7 @@ def test_paying_by_card_makes_one_payment_intent_and_no_setup_intent(
     assert order.stripe_payment_intent == payment.id
     assert len(_intents(app, "setup_intents")) == setups_before
     assert _count(app, Shipment) == 1
-    assert "Nothing to pay here" in text(client.get(f"/orders/{number}/pay"))
+    assert "is confirmed: nothing to pay" in text(client.get(f"/orders/{number}/pay"))
 
 
 def test_a_payment_method_made_by_stripe_js_pays_the_same(app, client, make, stripe_local):
@@ -361,6 +361,8 @@ def test_a_digital_order_gets_a_pay_code_instead(app, client, make, stripe_local
         code = db.session.scalar(sa.select(Code).where(Code.code == order.pay_code))
         assert kind_of(code.code) is CodeType.PAY and code.amount == total and code.live
     assert f"order-cash-{number}" in _mail_keys(app)
+    # The pay page, reloaded in another tab, says the card is no longer the way.
+    assert "paid at the store, not by card" in text(client.get(f"/orders/{number}/pay"))
 
 
 def test_an_order_over_the_cash_cap_gets_no_cash_offer(app, client, make, stripe_local):
