@@ -170,16 +170,21 @@ def charge(order: Order, payment_method_id: str) -> ChargeResult:
     check_payable(order)
     if not PAYMENT_METHOD_ID.fullmatch(payment_method_id or ""):
         raise CardDeclined(CHECK_CARD, field="card")
+    params = {
+        "amount": order.total,
+        "currency": checkout.CURRENCY,
+        "payment_method": payment_method_id,
+        "payment_method_types": ["card"],
+        "confirm": True,
+        "metadata": {"order": order.number},
+    }
+    if not current_app.config.get("STRIPE_API_BASE"):
+        # Stripe.js handles the next action (handleNextAction), in the page: Stripe asks to be
+        # told so when the server confirms. localstripe refuses the parameter it lacks.
+        params["use_stripe_sdk"] = True
     try:
         payment = client().v1.payment_intents.create(
-            params={
-                "amount": order.total,
-                "currency": checkout.CURRENCY,
-                "payment_method": payment_method_id,
-                "payment_method_types": ["card"],
-                "confirm": True,
-                "metadata": {"order": order.number},
-            },
+            params=params,
             options={"idempotency_key": f"pay-{order.number}-{payment_method_id}"},
         )
     except stripe.CardError as exc:

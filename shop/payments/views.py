@@ -67,7 +67,10 @@ def pay(number: str):
     response.headers["Content-Security-Policy"] = (
         CSP.replace("script-src 'self'", f"script-src 'self' {origin}")
         .replace("connect-src 'self'", f"connect-src 'self' {origin} https://api.stripe.com")
-        .replace("object-src 'none'", f"object-src 'none'; frame-src 'self' {origin}")
+        .replace(
+            "object-src 'none'",
+            f"object-src 'none'; frame-src 'self' {origin} https://hooks.stripe.com",
+        )
     )
     return response
 

@@ -175,6 +175,26 @@ def test_one_order_and_card_send_stripe_one_idempotency_key(
     assert keys == [f"pay-{number}-{card}"] * 2
 
 
+def test_real_stripe_is_told_that_stripe_js_handles_3d_secure(app, client, make, monkeypatch):
+    """With real Stripe (no STRIPE_API_BASE) the PaymentIntent says `use_stripe_sdk`, as
+    Stripe asks of a server that confirms and lets Stripe.js handle the next action;
+    localstripe, which refuses it, is never sent it."""
+    sent = []
+
+    def offline(self, params=None, options=None):
+        sent.append(params)
+        raise stripe.APIConnectionError("no network in tests")
+
+    monkeypatch.setattr(stripe.PaymentIntentService, "create", offline)
+    number, _ = _order_for(app, client, make)
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", None)
+    assert _charge(client, number, "pm_card").status_code == 503
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:1")
+    assert _charge(client, number, "pm_card").status_code == 503
+    assert [params.get("use_stripe_sdk") for params in sent] == [True, None]
+    assert all(params["confirm"] is True and params["amount"] > 0 for params in sent)
+
+
 def test_a_second_payment_that_succeeds_after_the_first_is_refunded(
     app, client, make, stripe_local
 ):
