@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from shop.payments import service as payments
 from shop.payments.service import DECLINED, NOT_CONFIRMED
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_checkout import _add_to_cart, _card, _contact, _first_item
@@ -130,3 +131,29 @@ def test_a_digital_order_is_offered_a_pay_code(page):
     page.get_by_role("button", name="Get a pay code instead").click()
     code = page.get_by_test_id("order-code").inner_text()
     assert re.fullmatch(r"1\d{3} \d{4} \d{4} \d{2}", code), code
+
+
+def test_a_double_click_pays_once(page, live_app):
+    _online_order(page)
+    number = re.search(r"/orders/(CQ-[A-Z0-9-]+)/pay", page.url).group(1)
+    charges = []
+    page.on(
+        "request",
+        lambda r: charges.append(r.url) if r.method == "POST" and "/pay?" in r.url else None,
+    )
+    _card(page, "4242424242424242")
+    # Two presses at once (a real double-click may land beside the button: the page moves as
+    # it says "Checking your card…").
+    page.get_by_role("button", name=re.compile(r"^Pay ₱")).evaluate(
+        "b => { b.click(); b.click(); }"
+    )
+    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    assert len(charges) == 1, charges  # the second press did nothing
+    with live_app.app_context():
+        intents = payments.client().v1.payment_intents.list(params={"limit": 100})
+        mine = [
+            pi
+            for pi in intents.auto_paging_iter()
+            if (pi.to_dict().get("metadata") or {}).get("order") == number
+        ]
+    assert len(mine) == 1

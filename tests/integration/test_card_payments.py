@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 import stripe
 
+from shop import codes
 from shop.branches.models import Branch
 from shop.catalog.models import Item
 from shop.checkout import service as checkout
@@ -110,6 +111,11 @@ def _refunds_queued(app) -> list:
             sa.select(OutboxMessage.payload).where(OutboxMessage.kind == "stripe_refund")
         )
         return [payload["payment_intent"] for payload in rows]
+
+
+def _mail(app, key) -> dict:
+    with app.app_context():
+        return db.session.scalar(sa.select(OutboxMessage.payload).where(OutboxMessage.key == key))
 
 
 def _mail_keys(app) -> list:
@@ -357,6 +363,9 @@ def test_after_a_decline_the_order_turns_to_cash_on_pickup(app, client, make, st
         assert db.session.get(Item, item.id).stock == 4  # held once, at order time
         assert db.session.get(Branch, branch.id).reserved == 1
     assert set(_mail_keys(app)) - set(mails_before) == {f"order-cash-{number}"}
+    mail = _mail(app, f"order-cash-{number}")
+    assert mail["subject"] == f"Pay at the store: your CLiQQ Shop order {number}"
+    assert codes.group(shipment.code) in mail["text"] and branch.name in mail["text"]
     order_page = text(client.get(response.headers["Location"]))
     assert "Your pay & claim code" in order_page
     # Twice (a double-click, a second tab): refused, nothing changed.
@@ -380,7 +389,7 @@ def test_a_digital_order_gets_a_pay_code_instead(app, client, make, stripe_local
     with app.app_context():
         code = db.session.scalar(sa.select(Code).where(Code.code == order.pay_code))
         assert kind_of(code.code) is CodeType.PAY and code.amount == total and code.live
-    assert f"order-cash-{number}" in _mail_keys(app)
+    assert codes.group(order.pay_code) in _mail(app, f"order-cash-{number}")["text"]
     # The pay page, reloaded in another tab, says the card is no longer the way.
     assert "paid at the store, not by card" in text(client.get(f"/orders/{number}/pay"))
 
