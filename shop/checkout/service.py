@@ -24,6 +24,7 @@ from shop import clock
 from shop.branches import service as branches
 from shop.cart import service as cart_service
 from shop.catalog import service as catalog
+from shop.catalog.models import AsksFor
 
 # The holds and the keys live in modules of their own; service.py is still checkout's one face
 # for views and tests, so it names them here.
@@ -113,6 +114,17 @@ class Quote:
         return any(line.item.frozen and not line.item.virtual for line in self.cart.lines)
 
     @property
+    def digital_only(self) -> bool:
+        """Nothing to pick up: no branch, no pickup window, no "who picks it up"."""
+        return bool(self.cart.lines) and not self.physical
+
+    @property
+    def asking_lines(self) -> list:
+        """The lines whose item needs something from the shopper to be delivered (a number to
+        load, an address to send it to), in cart order."""
+        return [line for line in self.cart.lines if line.item.asks_for is not AsksFor.NOTHING]
+
+    @property
     def problems(self) -> list[str]:
         """Why this cart can't be checked out for store pickup (empty when it can)."""
         return cart_service.too_large_problems(self.packing)
@@ -136,6 +148,28 @@ class Quote:
                 else None
             ),
         }
+
+    def shown_methods(self) -> dict[PaymentMethod, str | None]:
+        """The payment methods checkout shows for this cart, each with why it isn't available
+        (None when it is). Cash on pickup needs a package and a pay code is for digital items
+        only, so a cart is never shown the one that can't apply to its kind at all."""
+        never = PaymentMethod.CODE if self.physical else PaymentMethod.COD
+        return {method: why for method, why in self.methods().items() if method is not never}
+
+
+def only_method(offer: Quote) -> str | None:
+    """The one way this cart can be paid, when there is only one (checkout preselects it)."""
+    available = [method for method, why in offer.shown_methods().items() if why is None]
+    return available[0].value if len(available) == 1 else None
+
+
+def default_answers(offer: Quote, phone: str | None) -> dict[str, str]:
+    """What the per-line questions start with: a load goes to the shopper's own number."""
+    return {
+        DELIVERY_FIELD.format(line.item.id): phone or ""
+        for line in offer.asking_lines
+        if line.item.asks_for is AsksFor.MOBILE
+    }
 
 
 @dataclass(frozen=True)
@@ -188,13 +222,80 @@ def check_contact(name: str, phone: str, email: str) -> Contact:
     """Contact details made canonical. Raises InvalidInput naming the field."""
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 120:
-        raise InvalidInput("Enter the name of the person picking up the order.", field="name")
+        raise InvalidInput("Enter a full name, of 2 to 120 characters.", field="name")
     email = (email or "").strip().lower()
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
         raise InvalidInput("Enter an email address like juan@example.com.", field="email") from None
     return Contact(name=name, phone=normalize_phone(phone), email=email)
+
+
+DELIVERY_FIELD = "deliver_to_{}"  # the checkout form's field for a line, by item id
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question checkout asks for one line (see AsksFor), with what the shopper answered."""
+
+    field: str  # the form field's name
+    item_name: str
+    asks_for: AsksFor
+    value: str = ""
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.asks_for.label} for {self.item_name}"
+
+
+def asks(offer: Quote, answers, error: DomainError | None = None) -> list[Ask]:
+    """What checkout asks for the offer's lines, with the answers given so far (`answers`: the
+    submitted form, or defaults by field name) and `error` placed on its field."""
+    result = []
+    for line in offer.asking_lines:
+        name = DELIVERY_FIELD.format(line.item.id)
+        value = answers.get(name) or ""
+        result.append(
+            Ask(
+                field=name,
+                item_name=line.item.name,
+                asks_for=line.item.asks_for,
+                value=value if isinstance(value, str) else "",
+                error=error.message if error is not None and error.field == name else None,
+            )
+        )
+    return result
+
+
+def check_deliveries(offer: Quote, answers) -> dict[int, str]:
+    """Where each line that asks for it goes, made canonical: {item id: E.164 number or email
+    address}. `answers` maps field names (DELIVERY_FIELD) to what the shopper typed. Raises
+    InvalidInput naming the first field that is missing or wrong."""
+    deliveries = {}
+    for line in offer.asking_lines:
+        name = DELIVERY_FIELD.format(line.item.id)
+        raw = answers.get(name)
+        deliveries[line.item.id] = _delivery(line.item, raw if isinstance(raw, str) else "", name)
+    return deliveries
+
+
+def _delivery(item, raw: str, name: str) -> str:
+    raw = raw.strip()
+    if item.asks_for is AsksFor.MOBILE:
+        try:
+            return normalize_phone(raw)
+        except InvalidInput:
+            raise InvalidInput(
+                f"Enter the Philippine mobile number to load with {item.name}, like 0917 123 4567.",
+                field=name,
+            ) from None
+    try:
+        return validate_email(raw.lower(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidInput(
+            f"Enter the email address to send {item.name} to, like juan@example.com.", field=name
+        ) from None
 
 
 def hold_period() -> timedelta:
@@ -216,6 +317,7 @@ def place_order(
     branch_code: str | None,
     expected_total: int | None,
     user_id: int | None = None,
+    answers=None,
 ) -> PlacedOrder:
     """Place an order for the cart, in one transaction: stock reserved by conditional updates
     (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved for
@@ -225,7 +327,9 @@ def place_order(
 
     The same idempotency key always gives the same order: a double-click or a replayed POST
     places one order (the unique index on the key decides; a repeat is looked up only when its
-    own attempt fails, so the usual order costs no extra query). The key must be one
+    own attempt fails, so the usual order costs no extra query). `answers` (the submitted form)
+    says where each line that asks for it goes (see check_deliveries), checked against the
+    lines as taken. The key must be one
     `checkout_key(key_binding)` issued. Unpaid holds are bounded per session and per address
     (hold_limits).
 
@@ -248,8 +352,17 @@ def place_order(
                 offer = _quote_of(_take_cart(contents))
                 check_holds(holder, offer.cart.units)
                 _check(offer, method, branch_code, expected_total)
+                deliveries = check_deliveries(offer, answers or {})
                 return _write_order(
-                    offer, idempotency_key, holder, contact, method, branch_code, user_id, now
+                    offer,
+                    idempotency_key,
+                    holder,
+                    contact,
+                    method,
+                    branch_code,
+                    user_id,
+                    now,
+                    deliveries,
                 )
         except sa.exc.IntegrityError:
             # Another request with the same key committed first (a double-click): that order
@@ -308,7 +421,9 @@ def _check(offer: Quote, method, branch_code, expected_total) -> None:
         raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
 
 
-def _write_order(offer, key, holder, contact, method, branch_code, user_id, now) -> PlacedOrder:
+def _write_order(
+    offer, key, holder, contact, method, branch_code, user_id, now, deliveries
+) -> PlacedOrder:
     """Every row of a new order (its stock already taken), with plain multi-row INSERTs (this
     is the shop's busiest write; the ORM's unit of work cost more than the database). Never
     commits."""
@@ -375,6 +490,7 @@ def _write_order(offer, key, holder, contact, method, branch_code, user_id, now)
                 "quantity": line.quantity,
                 "virtual": line.item.virtual,
                 "frozen": line.item.frozen,
+                "deliver_to": deliveries.get(line.item.id),
             }
             for line in offer.cart.lines
         ],
