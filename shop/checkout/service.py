@@ -50,6 +50,7 @@ from shop.fulfillment.models import PaymentMode
 from shop.fulfillment.packing import Packing
 from shop.money import Money
 from shop.notify import service as notify
+from shop.timeutil import format_manila
 from shop.transaction import in_transaction, transaction
 
 SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
@@ -716,6 +717,76 @@ def _may_view(order: Order, user_id, session_orders, keyed_number: str | None) -
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where an order stands, in the shopper's words: the order page's headline and the
+    sentence under it, and the tone its badge is drawn in."""
+
+    tone: str  # "waiting" (the shopper has something to do), "done", "due" (cash at pickup), "over"
+    headline: str
+    detail: str
+
+
+def standing(order: Order, *, branch_name: str | None = None, now=None) -> Standing:
+    """What the order's state means for the shopper: what to do and by when, or that nothing
+    is left to do. Promises only what the shop does."""
+    now = now or clock.now()
+    total, method, status = Money(order.total), order.payment_method, order.status
+    if status is OrderStatus.AWAITING_PAYMENT:
+        deadline = order.hold_until
+        by = f" before {format_manila(deadline)}{_time_left(deadline, now)}" if deadline else ""
+        if method is PaymentMethod.CODE:
+            return Standing(
+                "waiting",
+                "Waiting for your payment at a 7-Eleven",
+                f"Pay {total} at any 7-Eleven counter with the pay code below{by}. We hold "
+                "the items for you until then.",
+            )
+        return Standing(
+            "waiting",
+            "Waiting for your card payment",
+            f"Pay {total} by card{by}. After that the order expires and the items go back on "
+            "the shelf.",
+        )
+    if status is OrderStatus.CONFIRMED and method is PaymentMethod.COD:
+        where = f" at {branch_name}" if branch_name else ""
+        return Standing(
+            "due",
+            f"To pay at pickup: {Money(order.amount_due)}",
+            f"Your order is confirmed. Pay {Money(order.amount_due)} in cash at the counter"
+            f"{where} when you pick up your package.",
+        )
+    if status in (OrderStatus.CONFIRMED, OrderStatus.PAID):
+        how = "at a 7-Eleven counter" if method is PaymentMethod.CODE else "by card"
+        when = f" on {format_manila(order.paid_at)}" if order.paid_at else ""
+        after = (
+            f" Your package{'s go' if order.packages != 1 else ' goes'} to "
+            f"{branch_name or 'your branch'}: follow it below."
+            if order.packages
+            else ""
+        )
+        return Standing("done", "Paid", f"Paid {total} {how}{when}.{after}")
+    if status is OrderStatus.EXPIRED:
+        return Standing(
+            "over",
+            "Expired: not paid in time",
+            "The payment didn't arrive in time, so nothing was charged and the items went back "
+            "on the shelf. You can order them again.",
+        )
+    return Standing("over", "Cancelled", "This order was cancelled. Nothing is due.")
+
+
+def _time_left(deadline: datetime, now: datetime) -> str:
+    """ " (28 minutes left)", " (about 5 hours left)"; nothing past a day or the deadline."""
+    seconds = (deadline - now).total_seconds()
+    if seconds <= 0 or seconds > 86_400:
+        return ""
+    minutes = max(1, int(seconds // 60))
+    if minutes < 90:
+        return f" ({minutes} minute{'s' if minutes != 1 else ''} left)"
+    return f" (about {round(minutes / 60)} hours left)"
+
+
+@dataclass(frozen=True)
 class OrderPage:
     """Everything the shopper's order page shows, gathered from checkout, the ECMS and the
     branches."""
@@ -731,6 +802,7 @@ class OrderPage:
     pay_by_card: bool = False  # the page offers the card payment
     shown_at: datetime | None = None  # when the page was made (a printed copy says so)
     guest: bool = False  # placed without an account: the link (also mailed) is the way back
+    standing: Standing | None = None  # what the order's state means for the shopper
 
 
 def order_page(order: Order) -> OrderPage:
@@ -755,6 +827,7 @@ def order_page(order: Order) -> OrderPage:
         pay_by_card=order.payable_by_card,
         shown_at=clock.now(),
         guest=order.user_id is None,
+        standing=standing(order, branch_name=branch.name if branch else None),
     )
 
 
@@ -778,13 +851,13 @@ def contact_defaults(user_id: int, name: str, email: str) -> ContactDefaults:
     return ContactDefaults(name=name, email=email, phone=format_phone(latest) if latest else "")
 
 
-def orders_for_user(user_id: int, limit: int = 20) -> list[Order]:
-    """A shopper's latest orders, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .where(Order.user_id == user_id)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(limit)
-        )
+def orders_for_user(user_id: int, limit: int = 20) -> list[tuple[Order, Standing]]:
+    """A shopper's latest orders, newest first, each with where it stands."""
+    now = clock.now()
+    orders = db.session.scalars(
+        sa.select(Order)
+        .where(Order.user_id == user_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
     )
+    return [(order, standing(order, now=now)) for order in orders]

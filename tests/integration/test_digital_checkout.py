@@ -206,3 +206,31 @@ def test_an_answer_given_twice_uses_the_first_and_never_a_list(app, client, load
     response = client.post("/checkout", data=MultiDict(body))
     assert response.status_code == 303, text(response)
     assert _lines(app, _number(response)) == [("Prepaid Load 100", "+639171112222")]
+
+
+# --- the order page says where things stand (issue #9, point 7) ---------------------------------
+
+
+def test_the_order_page_says_what_each_state_means(app, client, make, clock):
+    item = make.item(name="Ube Halaya", price=25000, stock=10)
+    _add(client, item)
+    card = _checkout(client, make.branch(name="7-Eleven Ayala"), payment="online")
+    number = _number(card)
+    order_url = f"/orders/{number}"
+    page = text(client.get(order_url))
+    assert "Waiting for your card payment" in page
+    assert "Pay ₱335.00 by card before" in page and "minutes left)" in page
+    assert "Pay ₱335.00 now" in page
+
+    _add(client, item)
+    cod = _checkout(client, make.branch(name="7-Eleven Ortigas"), payment="cod")
+    page = text(client.get(cod.headers["Location"]))
+    assert "To pay at pickup: ₱335.00" in page
+    assert "in cash at the counter at 7-Eleven Ortigas" in page
+
+    clock.advance(minutes=31)
+    with app.app_context():
+        assert service.expire_unpaid() == 1
+    page = text(client.get(order_url))
+    assert "Expired: not paid in time" in page and "Shop again" in page
+    assert "Pay ₱335.00 now" not in page and "What to do" not in page
