@@ -21,11 +21,13 @@ class AsksFor(enum.StrEnum):
     MOBILE = "mobile"  # a load or data pass: the Philippine mobile number to load
     EMAIL = "email"  # a voucher sent to someone: the email address to send it to
 
-    @property
-    def label(self) -> str:
-        return {AsksFor.NOTHING: "", AsksFor.MOBILE: "Number to load", AsksFor.EMAIL: "Send it to"}[
-            self
-        ]
+    def label(self, item_name: str) -> str:
+        """The checkout field's label for an item that asks for this."""
+        return {
+            AsksFor.NOTHING: "",
+            AsksFor.MOBILE: f"Number to load for {item_name}",
+            AsksFor.EMAIL: f"Email address to send {item_name} to",
+        }[self]
 
 
 class Category(db.Model):

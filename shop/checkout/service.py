@@ -247,7 +247,7 @@ class Ask:
 
     @property
     def label(self) -> str:
-        return f"{self.asks_for.label} for {self.item_name}"
+        return self.asks_for.label(self.item_name)
 
 
 def asks(offer: Quote, answers, error: DomainError | None = None) -> list[Ask]:
