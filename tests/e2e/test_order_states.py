@@ -19,7 +19,10 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_pages import _serious_violations
 from tests.orders import place_order
 
-CONTACT = service.Contact("Maria Clara", "+639171234567", "maria@example.com")
+# A long name and address: the page must still not scroll sideways at 360 px.
+CONTACT = service.Contact(
+    "Maximilianopaulo-Bartholomew dela Cruz", "+639171234567", "maximilianopaulo@example.com"
+)
 
 
 def _item(slug: str) -> Item:
