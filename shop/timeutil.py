@@ -9,6 +9,12 @@ from sqlalchemy.types import TypeDecorator
 MANILA = ZoneInfo("Asia/Manila")
 
 
+def format_manila(moment) -> str:
+    """A moment as the shopper reads it: "Wed 25 Nov, 3:05 PM" in Manila time."""
+    local = moment.astimezone(MANILA)
+    return local.strftime("%a %d %b, %I:%M %p").replace(" 0", " ")
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as UTC and always read back timezone-aware (SQLite forgets the zone)."""
 

@@ -20,7 +20,7 @@ from shop.contact import format_phone
 from shop.errors import DomainError, InvalidInput, status_for
 from shop.extensions import csrf, db, htmx, limiter
 from shop.money import format_peso
-from shop.timeutil import MANILA
+from shop.timeutil import format_manila
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +110,6 @@ def static_url(filename: str) -> str:
 def item_url(slug: str) -> str:
     """url_for('catalog.item', slug=...), remembered (see static_url)."""
     return _cached_url(request.script_root, "catalog.item", "slug", slug)
-
-
-def format_manila(moment) -> str:
-    """A moment as the shopper reads it: "Wed 25 Nov, 3:05 PM" in Manila time."""
-    local = moment.astimezone(MANILA)
-    return local.strftime("%a %d %b, %I:%M %p").replace(" 0", " ")
 
 
 def livez():

@@ -1,7 +1,7 @@
 """Orders no longer keep a SetupIntent: the card is collected and charged in one step
 
 Revision ID: a9d3e5f7c1b2
-Revises: b6c1f0a2d9e4
+Revises: d4c8e2a6b1f3
 Create Date: 2026-12-01 11:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9d3e5f7c1b2'
-down_revision = 'b6c1f0a2d9e4'
+down_revision = 'd4c8e2a6b1f3'
 branch_labels = None
 depends_on = None
 

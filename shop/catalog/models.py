@@ -1,16 +1,33 @@
 """Categories and items of the catalog."""
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop import clock
-from shop.extensions import db
+from shop.extensions import db, str_enum
 from shop.money import Money
 from shop.timeutil import UTCDateTime
 
 LOW_STOCK = 5  # "only 3 left" shows at or below this
+
+
+class AsksFor(enum.StrEnum):
+    """What a digital item needs from the shopper at checkout to be delivered."""
+
+    NOTHING = "none"  # a package to pick up, or a PIN sent to the shopper's own contact
+    MOBILE = "mobile"  # a load or data pass: the Philippine mobile number to load
+    EMAIL = "email"  # a voucher sent to someone: the email address to send it to
+
+    def label(self, item_name: str) -> str:
+        """The checkout field's label for an item that asks for this."""
+        return {
+            AsksFor.NOTHING: "",
+            AsksFor.MOBILE: f"Number to load for {item_name}",
+            AsksFor.EMAIL: f"Email address to send {item_name} to",
+        }[self]
 
 
 class Category(db.Model):
@@ -50,6 +67,8 @@ class Item(db.Model):
     weight_g: Mapped[int] = mapped_column(default=0)
     frozen: Mapped[bool] = mapped_column(default=False)
     virtual: Mapped[bool] = mapped_column(default=False)
+    # What checkout asks for this item (digital items only): see AsksFor.
+    asks_for: Mapped[AsksFor] = mapped_column(str_enum(AsksFor, 8), default=AsksFor.NOTHING)
     image: Mapped[str] = mapped_column(sa.String(200), default="")  # path under static/
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

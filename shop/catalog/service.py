@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from shop.catalog.models import LOW_STOCK, Category, Item
+from shop.catalog.models import LOW_STOCK, AsksFor, Category, Item
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment.packing import branch_limits_text, fits
@@ -63,6 +63,7 @@ CARD_COLUMNS = (
     Item.width_mm,
     Item.height_mm,
     Item.weight_g,
+    Item.asks_for,
 )
 
 
@@ -83,6 +84,7 @@ class ItemCard(FromRow):
     width_mm: int
     height_mm: int
     weight_g: int
+    asks_for: AsksFor
 
     @property
     def dimensions_mm(self) -> tuple[int, int, int]:

@@ -32,3 +32,8 @@ class CheckoutForm(FlaskForm):
     )
     idempotency_key = HiddenField(validators=[InputRequired(), Length(max=64)])
     expected_total = HiddenField()
+
+    def speak_of_digital(self) -> None:
+        """Words for a cart of digital items only: nobody picks anything up."""
+        self.name.label.text = "Your name"
+        self.phone.label.text = "Your mobile number"

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop import clock
+from shop.contact import format_phone
 from shop.extensions import db, str_enum
 from shop.timeutil import UTCDateTime
 
@@ -110,9 +111,19 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column()
     virtual: Mapped[bool] = mapped_column(default=False)
     frozen: Mapped[bool] = mapped_column(default=False)
+    # Where a digital item goes, as the shopper gave it at checkout (see catalog AsksFor): the
+    # mobile number to load (E.164) or the email address to send it to; None for the rest.
+    deliver_to: Mapped[str | None] = mapped_column(sa.String(254), nullable=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
     @property
     def subtotal(self) -> int:
         return self.unit_price * self.quantity
+
+    @property
+    def destination(self) -> str | None:
+        """Where the line goes, as the shopper reads it: "0917 123 4567" or an address."""
+        if not self.deliver_to:
+            return None
+        return format_phone(self.deliver_to) if self.deliver_to.startswith("+") else self.deliver_to

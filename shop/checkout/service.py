@@ -24,6 +24,7 @@ from shop import clock
 from shop.branches import service as branches
 from shop.cart import service as cart_service
 from shop.catalog import service as catalog
+from shop.catalog.models import AsksFor
 
 # The holds and the keys live in modules of their own; service.py is still checkout's one face
 # for views and tests, so it names them here.
@@ -49,6 +50,7 @@ from shop.fulfillment.models import PaymentMode
 from shop.fulfillment.packing import Packing
 from shop.money import Money
 from shop.notify import service as notify
+from shop.timeutil import format_manila
 from shop.transaction import in_transaction, transaction
 
 SHIPPING_FEE_PER_PACKAGE = Money.pesos(85)
@@ -113,6 +115,17 @@ class Quote:
         return any(line.item.frozen and not line.item.virtual for line in self.cart.lines)
 
     @property
+    def digital_only(self) -> bool:
+        """Nothing to pick up: no branch, no pickup window, no "who picks it up"."""
+        return bool(self.cart.lines) and not self.physical
+
+    @property
+    def asking_lines(self) -> list:
+        """The lines whose item needs something from the shopper to be delivered (a number to
+        load, an address to send it to), in cart order."""
+        return [line for line in self.cart.lines if line.item.asks_for is not AsksFor.NOTHING]
+
+    @property
     def problems(self) -> list[str]:
         """Why this cart can't be checked out for store pickup (empty when it can)."""
         return cart_service.too_large_problems(self.packing)
@@ -142,6 +155,28 @@ def payment_methods(*, physical: bool, total: Money) -> dict[PaymentMethod, str 
             if total > CODE_PAYMENT_CAP
             else None
         ),
+    }
+
+    def shown_methods(self) -> dict[PaymentMethod, str | None]:
+        """The payment methods checkout shows for this cart, each with why it isn't available
+        (None when it is). Cash on pickup needs a package and a pay code is for digital items
+        only, so a cart is never shown the one that can't apply to its kind at all."""
+        never = PaymentMethod.CODE if self.physical else PaymentMethod.COD
+        return {method: why for method, why in self.methods().items() if method is not never}
+
+
+def only_method(offer: Quote) -> str | None:
+    """The one way this cart can be paid, when there is only one (checkout preselects it)."""
+    available = [method for method, why in offer.shown_methods().items() if why is None]
+    return available[0].value if len(available) == 1 else None
+
+
+def default_answers(offer: Quote, phone: str | None) -> dict[str, str]:
+    """What the per-line questions start with: a load goes to the shopper's own number."""
+    return {
+        DELIVERY_FIELD.format(line.item.id): phone or ""
+        for line in offer.asking_lines
+        if line.item.asks_for is AsksFor.MOBILE
     }
 
 
@@ -195,13 +230,80 @@ def check_contact(name: str, phone: str, email: str) -> Contact:
     """Contact details made canonical. Raises InvalidInput naming the field."""
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 120:
-        raise InvalidInput("Enter the name of the person picking up the order.", field="name")
+        raise InvalidInput("Enter a full name, of 2 to 120 characters.", field="name")
     email = (email or "").strip().lower()
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
         raise InvalidInput("Enter an email address like juan@example.com.", field="email") from None
     return Contact(name=name, phone=normalize_phone(phone), email=email)
+
+
+DELIVERY_FIELD = "deliver_to_{}"  # the checkout form's field for a line, by item id
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question checkout asks for one line (see AsksFor), with what the shopper answered."""
+
+    field: str  # the form field's name
+    item_name: str
+    asks_for: AsksFor
+    value: str = ""
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.asks_for.label(self.item_name)
+
+
+def asks(offer: Quote, answers, error: DomainError | None = None) -> list[Ask]:
+    """What checkout asks for the offer's lines, with the answers given so far (`answers`: the
+    submitted form, or defaults by field name) and `error` placed on its field."""
+    result = []
+    for line in offer.asking_lines:
+        name = DELIVERY_FIELD.format(line.item.id)
+        value = answers.get(name) or ""
+        result.append(
+            Ask(
+                field=name,
+                item_name=line.item.name,
+                asks_for=line.item.asks_for,
+                value=value if isinstance(value, str) else "",
+                error=error.message if error is not None and error.field == name else None,
+            )
+        )
+    return result
+
+
+def check_deliveries(offer: Quote, answers) -> dict[int, str]:
+    """Where each line that asks for it goes, made canonical: {item id: E.164 number or email
+    address}. `answers` maps field names (DELIVERY_FIELD) to what the shopper typed. Raises
+    InvalidInput naming the first field that is missing or wrong."""
+    deliveries = {}
+    for line in offer.asking_lines:
+        name = DELIVERY_FIELD.format(line.item.id)
+        raw = answers.get(name)
+        deliveries[line.item.id] = _delivery(line.item, raw if isinstance(raw, str) else "", name)
+    return deliveries
+
+
+def _delivery(item, raw: str, name: str) -> str:
+    raw = raw.strip()
+    if item.asks_for is AsksFor.MOBILE:
+        try:
+            return normalize_phone(raw)
+        except InvalidInput:
+            raise InvalidInput(
+                f"Enter the Philippine mobile number to load with {item.name}, like 0917 123 4567.",
+                field=name,
+            ) from None
+    try:
+        return validate_email(raw.lower(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise InvalidInput(
+            f"Enter the email address to send {item.name} to, like juan@example.com.", field=name
+        ) from None
 
 
 def hold_period() -> timedelta:
@@ -223,6 +325,7 @@ def place_order(
     branch_code: str | None,
     expected_total: int | None,
     user_id: int | None = None,
+    answers=None,
 ) -> PlacedOrder:
     """Place an order for the cart, in one transaction: stock reserved by conditional updates
     (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved for
@@ -232,7 +335,9 @@ def place_order(
 
     The same idempotency key always gives the same order: a double-click or a replayed POST
     places one order (the unique index on the key decides; a repeat is looked up only when its
-    own attempt fails, so the usual order costs no extra query). The key must be one
+    own attempt fails, so the usual order costs no extra query). `answers` (the submitted form)
+    says where each line that asks for it goes (see check_deliveries), checked against the
+    lines as taken. The key must be one
     `checkout_key(key_binding)` issued. Unpaid holds are bounded per session and per address
     (hold_limits).
 
@@ -255,8 +360,17 @@ def place_order(
                 offer = _quote_of(_take_cart(contents))
                 check_holds(holder, offer.cart.units)
                 _check(offer, method, branch_code, expected_total)
+                deliveries = check_deliveries(offer, answers or {})
                 return _write_order(
-                    offer, idempotency_key, holder, contact, method, branch_code, user_id, now
+                    offer,
+                    idempotency_key,
+                    holder,
+                    contact,
+                    method,
+                    branch_code,
+                    user_id,
+                    now,
+                    deliveries,
                 )
         except sa.exc.IntegrityError:
             # Another request with the same key committed first (a double-click): that order
@@ -315,7 +429,9 @@ def _check(offer: Quote, method, branch_code, expected_total) -> None:
         raise InvalidInput("Choose the 7-Eleven branch where you'll pick up.", field="branch")
 
 
-def _write_order(offer, key, holder, contact, method, branch_code, user_id, now) -> PlacedOrder:
+def _write_order(
+    offer, key, holder, contact, method, branch_code, user_id, now, deliveries
+) -> PlacedOrder:
     """Every row of a new order (its stock already taken), with plain multi-row INSERTs (this
     is the shop's busiest write; the ORM's unit of work cost more than the database). Never
     commits."""
@@ -382,6 +498,7 @@ def _write_order(offer, key, holder, contact, method, branch_code, user_id, now)
                 "quantity": line.quantity,
                 "virtual": line.item.virtual,
                 "frozen": line.item.frozen,
+                "deliver_to": deliveries.get(line.item.id),
             }
             for line in offer.cart.lines
         ],
@@ -759,6 +876,76 @@ def _may_view(order: Order, user_id, session_orders, keyed_number: str | None) -
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where an order stands, in the shopper's words: the order page's headline and the
+    sentence under it, and the tone its badge is drawn in."""
+
+    tone: str  # "waiting" (the shopper has something to do), "done", "due" (cash at pickup), "over"
+    headline: str
+    detail: str
+
+
+def standing(order: Order, *, branch_name: str | None = None, now=None) -> Standing:
+    """What the order's state means for the shopper: what to do and by when, or that nothing
+    is left to do. Promises only what the shop does."""
+    now = now or clock.now()
+    total, method, status = Money(order.total), order.payment_method, order.status
+    if status is OrderStatus.AWAITING_PAYMENT:
+        deadline = order.hold_until
+        by = f" before {format_manila(deadline)}{_time_left(deadline, now)}" if deadline else ""
+        if method is PaymentMethod.CODE:
+            return Standing(
+                "waiting",
+                "Waiting for your payment at a 7-Eleven",
+                f"Pay {total} at any 7-Eleven counter with the pay code below{by}. We hold "
+                "the items for you until then.",
+            )
+        return Standing(
+            "waiting",
+            "Waiting for your card payment",
+            f"Pay {total} by card{by}. After that the order expires and the items go back on "
+            "the shelf.",
+        )
+    if status is OrderStatus.CONFIRMED and method is PaymentMethod.COD:
+        where = f" at {branch_name}" if branch_name else ""
+        return Standing(
+            "due",
+            f"To pay at pickup: {Money(order.amount_due)}",
+            f"Your order is confirmed. Pay {Money(order.amount_due)} in cash at the counter"
+            f"{where} when you pick up your package.",
+        )
+    if status in (OrderStatus.CONFIRMED, OrderStatus.PAID):
+        how = "at a 7-Eleven counter" if method is PaymentMethod.CODE else "by card"
+        when = f" on {format_manila(order.paid_at)}" if order.paid_at else ""
+        after = (
+            f" Your package{'s go' if order.packages != 1 else ' goes'} to "
+            f"{branch_name or 'your branch'}: follow it below."
+            if order.packages
+            else ""
+        )
+        return Standing("done", "Paid", f"Paid {total} {how}{when}.{after}")
+    if status is OrderStatus.EXPIRED:
+        return Standing(
+            "over",
+            "Expired: not paid in time",
+            "The payment didn't arrive in time, so nothing was charged and the items went back "
+            "on the shelf. You can order them again.",
+        )
+    return Standing("over", "Cancelled", "This order was cancelled. Nothing is due.")
+
+
+def _time_left(deadline: datetime, now: datetime) -> str:
+    """ " (28 minutes left)", " (about 5 hours left)"; nothing past a day or the deadline."""
+    seconds = (deadline - now).total_seconds()
+    if seconds <= 0 or seconds > 86_400:
+        return ""
+    minutes = max(1, int(seconds // 60))
+    if minutes < 90:
+        return f" ({minutes} minute{'s' if minutes != 1 else ''} left)"
+    return f" (about {round(minutes / 60)} hours left)"
+
+
+@dataclass(frozen=True)
 class OrderPage:
     """Everything the shopper's order page shows, gathered from checkout, the ECMS and the
     branches."""
@@ -774,6 +961,7 @@ class OrderPage:
     pay_by_card: bool = False  # the page offers the card payment
     shown_at: datetime | None = None  # when the page was made (a printed copy says so)
     guest: bool = False  # placed without an account: the link (also mailed) is the way back
+    standing: Standing | None = None  # what the order's state means for the shopper
 
 
 def order_page(order: Order) -> OrderPage:
@@ -798,6 +986,7 @@ def order_page(order: Order) -> OrderPage:
         pay_by_card=order.payable_by_card,
         shown_at=clock.now(),
         guest=order.user_id is None,
+        standing=standing(order, branch_name=branch.name if branch else None),
     )
 
 
@@ -821,13 +1010,13 @@ def contact_defaults(user_id: int, name: str, email: str) -> ContactDefaults:
     return ContactDefaults(name=name, email=email, phone=format_phone(latest) if latest else "")
 
 
-def orders_for_user(user_id: int, limit: int = 20) -> list[Order]:
-    """A shopper's latest orders, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .where(Order.user_id == user_id)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(limit)
-        )
+def orders_for_user(user_id: int, limit: int = 20) -> list[tuple[Order, Standing]]:
+    """A shopper's latest orders, newest first, each with where it stands."""
+    now = clock.now()
+    orders = db.session.scalars(
+        sa.select(Order)
+        .where(Order.user_id == user_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
     )
+    return [(order, standing(order, now=now)) for order in orders]

@@ -32,15 +32,20 @@ def _picker(offer, data) -> dict:
         return picker_context(error=exc.message, **state)
 
 
-def _render(form, offer, status=200, error=None):
+def _render(form, offer, status=200, error=None, answers=None):
+    """The checkout page. `answers`: what the per-line questions start with (the submitted
+    form on a POST); `error`: a DomainError from placing the order."""
     picker = _picker(offer, request.form if request.method == "POST" else request.args)
+    if offer.digital_only:
+        form.speak_of_digital()
     return render_template(
         "checkout/checkout.html",
         form=form,
         offer=offer,
-        methods=offer.methods(),
+        methods=offer.shown_methods(),
+        asks=service.asks(offer, request.form if answers is None else answers, error),
         picker=picker,
-        error=error,
+        error=error.message if error is not None else None,
     ), status
 
 
@@ -78,7 +83,8 @@ def checkout():
             form.phone.data = form.phone.data or saved.phone
         form.idempotency_key.data = service.checkout_key(_key_binding())
         form.expected_total.data = str(offer.total.centavos)
-        return _render(form, offer)
+        form.payment.data = form.payment.data or service.only_method(offer)
+        return _render(form, offer, answers=service.default_answers(offer, form.phone.data))
     if request.form.get("action") == "search-branches":  # the picker's search, without JS
         return _render(form, service.quote(session.get("cart"))[0])
     if not form.validate_on_submit():
@@ -95,6 +101,7 @@ def checkout():
             branch_code=request.form.get("branch_code") or None,
             expected_total=_int_or_none(form.expected_total.data),
             user_id=current_user.id if current_user.is_authenticated else None,
+            answers=request.form,
         )
     except DomainError as exc:
         field = getattr(form, exc.field or "", None)
@@ -103,7 +110,7 @@ def checkout():
         offer, kept = service.quote(session.get("cart"))
         session["cart"] = kept
         form.expected_total.data = str(offer.total.centavos)
-        return _render(form, offer, status_of(exc), error=exc.message)
+        return _render(form, offer, status_of(exc), error=exc)
     session.pop("cart", None)
     remembered = [n for n in session.get("orders", []) if n != order.number]
     session["orders"] = [order.number, *remembered][:REMEMBERED_ORDERS]

@@ -143,6 +143,7 @@ ITEMS = [
         "weight_g": 0,
         "frozen": False,
         "virtual": True,
+        "asks_for": "mobile",
         "image": "img/items/mobile-load-100.svg",
     },
     {
@@ -664,6 +665,7 @@ ITEMS = [
         "weight_g": 0,
         "frozen": False,
         "virtual": True,
+        "asks_for": "mobile",
         "image": "img/items/mobile-load-300.svg",
     },
     {
@@ -826,6 +828,7 @@ ITEMS = [
         "weight_g": 0,
         "frozen": False,
         "virtual": True,
+        "asks_for": "email",
         "image": "img/items/pasalubong-gift-voucher-1000.svg",
     },
     {
@@ -950,6 +953,7 @@ ITEMS = [
         "weight_g": 0,
         "frozen": False,
         "virtual": True,
+        "asks_for": "mobile",
         "image": "img/items/mobile-data-pass-7-days.svg",
     },
     {

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from shop.auth import service as auth
 from shop.branches.models import Branch, BranchKind
-from shop.catalog.models import Category, Item
+from shop.catalog.models import AsksFor, Category, Item
 from shop.demo import DEMO_PASSWORD, DEMO_USERS, Loaded
 from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
 from shop.demo.catalog_data import CATEGORIES, ITEMS
@@ -24,12 +24,15 @@ def load_demo_data(users: bool = True) -> Loaded:
                 loaded.categories += 1
         db.session.flush()
 
-        items = set(db.session.scalars(sa.select(Item.slug)))
+        items = _existing(Item, Item.slug)
         for data in ITEMS:
             if data["slug"] not in items:
                 fields = {k: v for k, v in data.items() if k != "category"}
                 db.session.add(Item(category_id=categories[data["category"]].id, **fields))
                 loaded.items += 1
+            elif items[data["slug"]].asks_for != data.get("asks_for", AsksFor.NOTHING):
+                # A field the demo data gained later reaches the items seeded before it.
+                items[data["slug"]].asks_for = AsksFor(data.get("asks_for", AsksFor.NOTHING))
 
         codes = set(db.session.scalars(sa.select(Branch.code)))
         for data in [{**DISTRIBUTION_CENTER, "kind": BranchKind.DC}, *BRANCHES]:

@@ -31,3 +31,11 @@ document.addEventListener("htmx:responseError", (event) => {
     ? "Too many tries in a short time. Wait a minute and try again."
     : "That didn't work on our side. Please try again in a moment.");
 });
+
+// On a phone, what is folded by default (the checkout's order summary: its total stays in the
+// bar at the bottom) starts closed; on a wide screen, and without JavaScript, it stays open.
+if (window.matchMedia("(max-width: 899px)").matches) {
+  document.querySelectorAll("details[data-fold-on-phone][open]").forEach((fold) => {
+    fold.open = false;
+  });
+}

@@ -110,7 +110,7 @@ def test_cash_at_the_store_with_the_nearest_branch(browser, live_server, localst
     first.check()
     page.get_by_role("button", name=re.compile("Place order")).click()
 
-    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed")
+    expect(page.get_by_test_id("order-status")).to_have_text(re.compile(r"^To pay at pickup: ₱"))
     code = page.get_by_test_id("order-code").inner_text()
     assert re.fullmatch(r"3\d{3} \d{4} \d{4} \d{2}", code), code
     expect(page.get_by_test_id("amount-due")).to_contain_text("₱")

@@ -411,7 +411,7 @@ def test_the_account_page_shows_each_order_and_the_checkout_starts_filled(app, c
     page = text(client.get("/account"))
     order = _get(app, Order, user_id=user.id)
     assert order.number in page
-    assert "2 × Ube Halaya" in page and "₱585.00" in page and "Confirmed" in page
+    assert "2 × Ube Halaya" in page and "₱585.00" in page and "To pay at pickup: ₱585.00" in page
     assert f'datetime="{order.created_at.isoformat()}"' in page
     _add(client, make.item())
     form = text(client.get("/checkout"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from shop.catalog.models import AsksFor
 from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
 from shop.demo.catalog_data import CATEGORIES, ITEMS
 
@@ -101,7 +102,17 @@ def test_categories():
 def test_item_count_and_keys():
     assert len(ITEMS) >= 40
     for item in ITEMS:
-        assert set(item) == ITEM_KEYS, item["slug"]
+        assert ITEM_KEYS <= set(item) <= ITEM_KEYS | {"asks_for"}, item["slug"]
+
+
+def test_only_digital_items_ask_for_where_they_go():
+    """A load asks for the number to load, a gift voucher for the address it goes to; nothing
+    with a package asks for anything (issue #9, point 5)."""
+    asking = {item["slug"]: AsksFor(item["asks_for"]) for item in ITEMS if "asks_for" in item}
+    assert all(item["virtual"] for item in ITEMS if item["slug"] in asking)
+    assert asking["mobile-load-100"] is AsksFor.MOBILE
+    assert asking["mobile-data-pass-7-days"] is AsksFor.MOBILE
+    assert asking["pasalubong-gift-voucher-1000"] is AsksFor.EMAIL
 
 
 def test_item_slugs_unique_and_well_formed():

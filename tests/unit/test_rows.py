@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from shop.branches.models import BranchKind
 from shop.branches.service import BranchRow, BranchSummary, Reservation
+from shop.catalog.models import AsksFor
 from shop.catalog.service import CategoryInfo, ItemCard, StockSummary
 from shop.rows import FromRow, MissingColumn
 
@@ -28,6 +29,7 @@ CARD = ItemCard(
     width_mm=150,
     height_mm=60,
     weight_g=90,
+    asks_for=AsksFor.NOTHING,
 )
 BRANCH = BranchRow(
     code="0412",
