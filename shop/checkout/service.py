@@ -91,6 +91,29 @@ class OrderNotFound(NotFound):
     code = "order_not_found"
 
 
+def payment_methods(*, physical: bool, total: Money) -> dict[PaymentMethod, str | None]:
+    """Each payment method for an order of this kind and total, and why it isn't available
+    (None when it is): the one rule, for the checkout's quote and for an online order that
+    turns to cash (switch_to_cash)."""
+    return {
+        PaymentMethod.ONLINE: None,
+        PaymentMethod.COD: (
+            "Only for orders with a package to pick up."
+            if not physical
+            else f"Cash on pickup is for orders up to {COD_CAP}."
+            if total > COD_CAP
+            else None
+        ),
+        PaymentMethod.CODE: (
+            "Only for digital items (load, vouchers)."
+            if physical
+            else f"Code payment is for orders up to {CODE_PAYMENT_CAP}."
+            if total > CODE_PAYMENT_CAP
+            else None
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class Quote:
     """What the cart costs and how it travels, computed on the server from fresh prices."""
@@ -133,29 +156,6 @@ class Quote:
     def methods(self) -> dict[PaymentMethod, str | None]:
         """Each payment method, and why it isn't available (None when it is)."""
         return payment_methods(physical=self.physical, total=self.total)
-
-
-def payment_methods(*, physical: bool, total: Money) -> dict[PaymentMethod, str | None]:
-    """Each payment method for an order of this kind and total, and why it isn't available
-    (None when it is): the one rule, for the checkout's quote and for an online order that
-    turns to cash (switch_to_cash)."""
-    return {
-        PaymentMethod.ONLINE: None,
-        PaymentMethod.COD: (
-            "Only for orders with a package to pick up."
-            if not physical
-            else f"Cash on pickup is for orders up to {COD_CAP}."
-            if total > COD_CAP
-            else None
-        ),
-        PaymentMethod.CODE: (
-            "Only for digital items (load, vouchers)."
-            if physical
-            else f"Code payment is for orders up to {CODE_PAYMENT_CAP}."
-            if total > CODE_PAYMENT_CAP
-            else None
-        ),
-    }
 
     def shown_methods(self) -> dict[PaymentMethod, str | None]:
         """The payment methods checkout shows for this cart, each with why it isn't available
@@ -592,7 +592,11 @@ def confirm_online_payment(
         return None
     changed = db.session.execute(
         sa.update(Order)
-        .where(Order.id == order.id, Order.status == OrderStatus.AWAITING_PAYMENT)
+        .where(
+            Order.id == order.id,
+            Order.status == OrderStatus.AWAITING_PAYMENT,
+            Order.payment_method == PaymentMethod.ONLINE,  # not turned to cash meanwhile
+        )
         .values(
             status=OrderStatus.CONFIRMED,
             paid_at=clock.now(),
@@ -601,7 +605,7 @@ def confirm_online_payment(
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
-    if changed != 1:  # a tick expired it meanwhile (SQLite has no FOR UPDATE)
+    if changed != 1:  # expired or turned to cash meanwhile (SQLite has no FOR UPDATE)
         return None
     db.session.refresh(order)
     if order.packages:

@@ -479,18 +479,27 @@ def postgres_only(backend):
         pytest.skip("race tests need PostgreSQL: SQLite serializes every writer")
 
 
-def test_a_payment_and_a_switch_to_cash_at_the_same_moment_never_both_win(app, make, postgres_only):
-    """Ten times over: the card payment's confirmation and the switch to cash, released at the
-    same moment. The order row's lock lets exactly one win: a paid online order with a CLAIM
-    CODE, or a cash order whose payment is refused (to be refunded)."""
-    item, branch = make.item(stock=20), make.branch(shelf_capacity=20)
+@pytest.mark.parametrize("kind", ["packages", "digital"])
+def test_a_payment_and_a_switch_to_cash_at_the_same_moment_never_both_win(
+    app, make, postgres_only, kind
+):
+    """Ten times over: the card payment's confirmation and the switch to cash (cash on pickup,
+    or a pay code for a digital order), released at the same moment. The order row's lock and
+    the conditional updates let exactly one win: a paid online order, or a cash one whose
+    payment is refused (to be refunded)."""
+    if kind == "packages":
+        item, branch = make.item(stock=20), make.branch(shelf_capacity=20)
+    else:
+        item = make.item(virtual=True, stock=20, length_mm=0, width_mm=0, height_mm=0, weight_g=0)
+        branch = None
     for round_ in range(10):
-        number, total = _place(app, item, branch, key=f"race-{round_}")
+        number, total = _place(app, item, branch, key=f"race-{kind}-{round_}")
 
         def task(i, number=number, total=total, round_=round_):
             with app.app_context():
                 if i == 0:
-                    paid = checkout.confirm_online_payment(number, f"pi_race{round_}", total, "php")
+                    pi = f"pi_race_{kind}_{round_}"
+                    paid = checkout.confirm_online_payment(number, pi, total, "php")
                     return "paid" if paid is not None else "refused"
                 try:
                     checkout.switch_to_cash(number)
@@ -501,9 +510,21 @@ def test_a_payment_and_a_switch_to_cash_at_the_same_moment_never_both_win(app, m
         outcome = _race(2, task)
         assert sorted(outcome) in (["paid", "refused"], ["cash", "refused"]), outcome
         order = _get(app, Order, number=number)
+        if "paid" in outcome:
+            assert (order.payment_method, order.status) == (
+                PaymentMethod.ONLINE,
+                OrderStatus.CONFIRMED,
+            )
+            assert order.pay_code is None
+        else:
+            assert order.payment_method in (PaymentMethod.COD, PaymentMethod.CODE)
+            assert order.stripe_payment_intent is None and order.paid_at is None
         with app.app_context():
             shipments = db.session.scalars(sa.select(Shipment).where(Shipment.reference == number))
-            [shipment] = shipments.all()
-        expected = CodeType.CLAIM if "paid" in outcome else CodeType.REFERENCE
-        assert kind_of(shipment.code) is expected
-        assert order.status is OrderStatus.CONFIRMED
+            shipments = shipments.all()
+        if kind == "digital":
+            assert shipments == []
+        else:
+            [shipment] = shipments
+            expected = CodeType.CLAIM if "paid" in outcome else CodeType.REFERENCE
+            assert kind_of(shipment.code) is expected
