@@ -14,6 +14,9 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_checkout import _add_to_cart, _card, _contact, _first_item
 from tests.e2e.test_pages import _serious_violations
 
+LOAD_ITEM = "mobile-load-100"
+LOAD = "Number to load for Prepaid Mobile Load ₱100"
+
 # Tells the test each time localstripe's 3-D Secure page (a box with "Complete
 # authentication") appears, on every page the browser loads.
 COUNT_3DS = """
@@ -34,13 +37,12 @@ def _count_3ds(page) -> list:
     return seen
 
 
-def _online_order(page, category="personal-care", branch=True):
+def _online_order(page, category="personal-care"):
     _add_to_cart(page, _first_item(page, category))
     page.goto("/checkout")
     _contact(page)
     page.get_by_label("Pay online (card)").check()
-    if branch:
-        page.locator('input[name="branch_code"]:not([disabled])').first.check()
+    page.locator('input[name="branch_code"]:not([disabled])').first.check()
     page.get_by_role("button", name=re.compile("Place order")).click()
     expect(page.get_by_role("heading", name=re.compile(r"Pay ₱"))).to_be_visible()
 
@@ -70,7 +72,7 @@ def test_3d_secure_is_asked_once_and_ends_on_the_paid_order(page):
     _card(page, "4000002760003184")
     _pay(page)
     page.get_by_role("button", name="Complete authentication").click()
-    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=15000)
     expect(page.get_by_test_id("order-code")).to_have_text(re.compile(r"^2"))
     assert len(seen) == 1
 
@@ -86,7 +88,7 @@ def test_a_failed_3d_secure_check_is_said_in_our_words(page):
     # Another try asks again, once, for that new payment.
     _pay(page)
     page.get_by_role("button", name="Complete authentication").click()
-    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=15000)
     assert len(seen) == 2
 
 
@@ -119,7 +121,7 @@ def test_a_declined_card_offers_cash_at_the_store(axe_page):
     page.set_viewport_size({"width": 360, "height": 740})
 
     cash.click()
-    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed")
+    expect(page.get_by_test_id("order-status")).to_have_text(re.compile(r"^To pay at pickup: ₱"))
     expect(page.get_by_role("heading", name="Your pay & claim code")).to_be_visible()
     code = page.get_by_test_id("order-code").inner_text()
     assert re.fullmatch(r"3\d{3} \d{4} \d{4} \d{2}", code), code
@@ -127,8 +129,19 @@ def test_a_declined_card_offers_cash_at_the_store(axe_page):
 
 
 def test_a_digital_order_is_offered_a_pay_code(page):
-    _online_order(page, "load-vouchers", branch=False)
+    _add_to_cart(page, LOAD_ITEM)
+    page.goto("/checkout")
+    page.get_by_label("Your name").fill("Maria Clara")
+    page.get_by_label("Your mobile number").fill("0917 123 4567")
+    page.get_by_label("Email").fill("maria@example.com")
+    page.get_by_label(LOAD).fill("0917 123 4567")
+    page.get_by_label("Pay online (card)").check()
+    page.get_by_role("button", name=re.compile("Place order")).click()
+    expect(page.get_by_role("heading", name=re.compile(r"Pay ₱"))).to_be_visible()
     page.get_by_role("button", name="Get a pay code instead").click()
+    expect(page.get_by_test_id("order-status")).to_have_text(
+        "Waiting for your payment at a 7-Eleven"
+    )
     code = page.get_by_test_id("order-code").inner_text()
     assert re.fullmatch(r"1\d{3} \d{4} \d{4} \d{2}", code), code
 
@@ -147,7 +160,7 @@ def test_a_double_click_pays_once(page, live_app):
     page.get_by_role("button", name=re.compile(r"^Pay ₱")).evaluate(
         "b => { b.click(); b.click(); }"
     )
-    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=15000)
     assert len(charges) == 1, charges  # the second press did nothing
     with live_app.app_context():
         intents = payments.client().v1.payment_intents.list(params={"limit": 100})

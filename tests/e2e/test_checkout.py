@@ -72,7 +72,7 @@ def test_pay_online_with_a_card_and_a_branch_found_by_search(page, live_app):
     screenshot(page, "pay-360")
     page.get_by_role("button", name=re.compile(r"^Pay ₱")).click()
 
-    expect(page.get_by_test_id("order-status")).to_have_text("Confirmed", timeout=15000)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=15000)
     code = page.get_by_test_id("order-code").inner_text()
     assert re.fullmatch(r"2\d{3} \d{4} \d{4} \d{2}", code), code
     expect(page.locator(".codebox__barcode svg")).to_be_visible()
