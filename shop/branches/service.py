@@ -631,7 +631,8 @@ def picker_context(
         else:
             state = "nearby"
             pinned = to_choice(row, **settings)
-            around = search(near=(row.lat, row.lng), limit=limit + 1, nearby_only=True, **settings)
+            wanted = min(limit + 1, MAX_LIMIT)  # the pinned one, if open, is one of them
+            around = search(near=(row.lat, row.lng), limit=wanted, nearby_only=True, **settings)
             matches = [replace(c, distance_km=None) for c in around]
     rest = [c for c in matches if pinned is None or c.code != pinned.code][:limit]
     return {

@@ -397,3 +397,31 @@ def test_nearby_only_lists_the_stores_within_the_box_nearest_first_in_one_query(
         found = service.search(near=(14.55, 121.02), nearby_only=True)
     assert [c.code for c in found] == [here.code, close.code, edge.code]
     assert len(statements) == 1
+
+
+def test_a_pinned_choice_costs_one_query_more_than_the_search_none_when_it_matched(
+    client, makati, count_queries
+):
+    ayala, kapitolyo = makati["ayala"], makati["kapitolyo"]
+    counts = {}
+    for name, query in (
+        ("alone", "q=makati"),
+        ("matched", f"q=makati&selected={ayala.code}"),
+        ("elsewhere", f"q=makati&selected={kapitolyo.code}"),
+        ("near", f"near=14.5547,121.0244&selected={kapitolyo.code}"),
+    ):
+        with count_queries() as statements:
+            assert client.get(f"/branches/search?{query}", headers=HTMX).status_code == 200
+        counts[name] = len(statements)
+    assert counts["matched"] == counts["alone"] == 1
+    assert counts["elsewhere"] == 2
+    assert counts["near"] <= 3  # the nearest read may need its second query, plus the pinned
+
+
+def test_the_nearby_list_honours_the_largest_limit(app, makati):
+    with app.test_request_context("/checkout"):
+        picker = service.picker_context(selected=makati["ayala"].code, limit=service.MAX_LIMIT)
+    assert picker["state"] == "nearby" and picker["pinned"].code == makati["ayala"].code
+    assert [c.code for c in picker["choices"]] == [
+        makati[k].code for k in ("salcedo", "legaspi", "kapitolyo")
+    ]
