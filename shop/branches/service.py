@@ -596,9 +596,9 @@ def picker_context(
     - "prompt" (neither): no list and no query at all.
 
     The matches are split into `available` and `unavailable` (this order can't use them: the
-    template folds them), each in the search's order. Queries: none for the prompt; a pinned
-    branch costs one, and a search its one or two (a search that found the pinned one reads
-    it from there); the nearby list one."""
+    template folds them), each in the search's order. Queries: none for the prompt (but the
+    one that finds no last branch for a `last_branch_id`); a pinned branch costs one (none
+    when the search found it), a search its one or two, the nearby list one."""
     query, shortened = clean_query(q)
     near = (near or "").strip()
     point = parse_near(near) if near else None
