@@ -90,16 +90,21 @@ def test_a_choice_stays_chosen_while_the_shopper_searches(shopper):
     first = results.get_by_role("radio").first
     expect(first).to_have_accessible_name(re.compile("7-Eleven Legaspi Village"))
     expect(first).to_be_checked()
-    expect(results.get_by_text("Your choice")).to_be_visible()
+    expect(results.get_by_text("Your choice", exact=True)).to_be_visible()
     expect(_chosen(page)).to_have_text("Picking up at 7-Eleven Legaspi Village, Makati")
     expect(results).to_contain_text("Pasig")
     _shot(page, "picker-checkout-chosen-360")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert _serious_violations(page) == []
 
-    # Choosing one found in Pasig: the line follows; the next search pins the new one.
+    # Choosing one found in Pasig: the line follows, the pinned one is now the earlier choice
+    # (in place: nothing moved); the next search pins the new one.
     kapitolyo = results.get_by_role("radio", name=re.compile("Pasig")).nth(1)
+    top = _top(kapitolyo)
     kapitolyo.check()
+    assert _top(kapitolyo) == top
+    expect(results.get_by_text("Your earlier choice")).to_be_visible()
+    expect(results.get_by_text("Your choice", exact=True)).to_be_hidden()
     name = kapitolyo.get_attribute("data-branch-name")
     expect(_chosen(page)).to_have_text(f"Picking up at {name}, Pasig")
     _search(page, "Quezon City", "Quezon City")
