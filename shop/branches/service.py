@@ -9,7 +9,7 @@ import functools
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -331,6 +331,7 @@ def search(
     packages: int = 1,
     limit: int = 20,
     at: datetime | None = None,
+    nearby_only: bool = False,
 ) -> list[BranchChoice]:
     """Active stores (never the distribution center) for the picker, at most `limit`.
 
@@ -348,9 +349,11 @@ def search(
 
     The few rows read (`limit` + 20, a margin for the approximation) are then ordered by their
     exact great-circle distance: exact across the Philippines; from the far side of the world
-    (or across the antimeridian) only about right. Branches this
-    order can't use (full, not frozen-ready when `frozen_required`) are listed, not selectable,
-    with the reason. Raises InvalidInput for a `packages` or `limit` out of range."""
+    (or across the antimeridian) only about right. With `nearby_only`, only the stores within
+    NEAR_BOX of `near` (about 11 km), in the first query alone: the picker's list around a
+    branch, which never needs the whole table. Branches this order can't use (full, not
+    frozen-ready when `frozen_required`) are listed, not selectable, with the reason. Raises
+    InvalidInput for a `packages` or `limit` out of range."""
     if not 1 <= packages <= MAX_PACKAGES:
         raise InvalidInput(f"The number of packages must be from 1 to {MAX_PACKAGES}.")
     if not 1 <= limit <= MAX_LIMIT:
@@ -387,7 +390,10 @@ def search(
         ).all()
 
     rows = nearest(*_box(lat, lng, NEAR_BOX, coslat))
-    if len(rows) < wanted or rows[-1].flat_distance > NEAR_BOX * NEAR_BOX:
+    if nearby_only:
+        # Every store inside the box's inner circle was read (or `wanted` nearer ones were).
+        rows = [row for row in rows if row.flat_distance <= NEAR_BOX * NEAR_BOX]
+    elif len(rows) < wanted or rows[-1].flat_distance > NEAR_BOX * NEAR_BOX:
         # Too few stores near enough: the box might miss a nearer one outside it. Sort the
         # whole (filtered) table in SQL instead: still never row by row in Python.
         rows = nearest()
@@ -525,6 +531,34 @@ def get_branch_by_id(branch_id: int) -> Branch | None:
 # --- the picker's state, for branches/_picker.html and _results.html --------------------------
 
 DEFAULT_PICKER_FIELD = "branch_code"
+# A last branch id as a session or an old form might carry it: a positive 32-bit integer.
+MAX_ID = 2**31 - 1
+
+
+def _pinned_row(code: str | None, branch_id) -> BranchRow | None:
+    """The store with this code, or else this id (an int, or a scalar subquery that yields
+    one), whether or not it still takes pickups: the picker shows a pinned branch that closed
+    or filled up with its reason. One query; None for no such store (or the DC)."""
+    if code is not None:
+        where = Branch.code == code
+    elif branch_id is not None:
+        where = Branch.id == branch_id
+    else:
+        return None
+    row = db.session.execute(
+        sa.select(*ROW_COLUMNS).where(where, Branch.kind == BranchKind.STORE).limit(1)
+    ).one_or_none()
+    return BranchRow.from_row(row) if row is not None else None
+
+
+def _last_id(branch_id):
+    """A last branch id worth asking the database about: a subquery as given, a positive int
+    as given, anything else (a session from another version, a bool) None."""
+    if isinstance(branch_id, sa.ScalarSelect):
+        return branch_id
+    if isinstance(branch_id, int) and not isinstance(branch_id, bool) and 0 < branch_id <= MAX_ID:
+        return branch_id
+    return None
 
 
 def picker_context(
@@ -534,6 +568,8 @@ def picker_context(
     frozen_required: bool = False,
     packages: int = 1,
     selected: str | None = None,
+    last_code: str | None = None,
+    last_branch_id=None,
     error: str | None = None,
     field: str = DEFAULT_PICKER_FIELD,
     view: str = "pick",
@@ -541,24 +577,79 @@ def picker_context(
     legend: str = "Pickup branch",
     limit: int = 20,
 ) -> dict:
-    """What `branches/_picker.html` and `branches/_results.html` expect as `picker`: the search
-    as typed, its results (`choices`), and how to render them. `near` is the raw "lat,lng"
-    text. Raises InvalidInput for a bad `near` or `packages` (checkout may catch it and pass
-    the message as `error` instead)."""
+    """What `branches/_picker.html` and `branches/_results.html` expect as `picker`. `near` is
+    the raw "lat,lng" text. Raises InvalidInput for a bad `near` or `packages` (checkout may
+    catch it and pass the message as `error` instead).
+
+    The shopper's choice stays put while they look for others: `pinned` is the branch of
+    `selected` (the checked radio), else, before any search, their last pickup branch
+    (`last_code` from a guest's session, or `last_branch_id`: an id, or a scalar subquery that
+    yields one, so a signed-in shopper's costs no query of its own). It comes first, checked
+    only when it can take this order (`chosen`), else with its reason. The finder page (view
+    "list") chooses nothing and pins nothing. Then, in `state`:
+
+    - "search" (`q` or `near` given): its matches (`matches` counts them, the pinned one too
+      when it matched), listed without the pinned one;
+    - "nearby" (no search, but a pinned branch): the other stores within about 11 km of it
+      (`matches` of them), nearest first, without distances (they would be from that branch,
+      not from the shopper);
+    - "prompt" (neither): no list and no query at all.
+
+    The matches are split into `available` and `unavailable` (this order can't use them: the
+    template folds them), each in the search's order. Queries: none for the prompt (but the
+    one that finds no last branch for a `last_branch_id`); a pinned branch costs one (none
+    when the search found it), a search its one or two, the nearby list one."""
     query, shortened = clean_query(q)
     near = (near or "").strip()
     point = parse_near(near) if near else None
-    choices = search(
-        query, near=point, frozen_required=frozen_required, packages=packages, limit=limit
-    )
+    if not 1 <= packages <= MAX_PACKAGES:  # before any query, whatever the state
+        raise InvalidInput(f"The number of packages must be from 1 to {MAX_PACKAGES}.")
+    settings = {"frozen_required": frozen_required, "packages": packages}
+    searching = bool(query) or point is not None
+    code = selected_code = selected if view == "pick" and valid_code(selected) else None
+    branch_id = None
+    if view == "pick" and code is None and not searching:  # a last choice only opens it
+        if valid_code(last_code):
+            code = last_code
+        else:
+            branch_id = _last_id(last_branch_id)
+    pinned: BranchChoice | None = None
+    matches: list[BranchChoice] = []
+    if searching:
+        state = "search"
+        matches = search(query, near=point, limit=limit, **settings)
+        pinned = next((c for c in matches if c.code == code), None)
+        if pinned is None and code is not None:
+            row = _pinned_row(code, None)
+            if row is not None:
+                distance = haversine_km(*point, row.lat, row.lng) if point else None
+                pinned = to_choice(row, distance_km=distance, **settings)
+    else:
+        row = _pinned_row(code, branch_id)
+        if row is None:
+            state = "prompt"
+        else:
+            state = "nearby"
+            pinned = to_choice(row, **settings)
+            wanted = min(limit + 1, MAX_LIMIT)  # the pinned one, if open, is one of them
+            around = search(near=(row.lat, row.lng), limit=wanted, nearby_only=True, **settings)
+            matches = [replace(c, distance_km=None) for c in around]
+    rest = [c for c in matches if pinned is None or c.code != pinned.code][:limit]
     return {
         "q": query,
         "q_shortened": shortened,
         "near": near,
         "frozen_required": frozen_required,
         "packages": packages,
-        "selected": selected if valid_code(selected) else None,
-        "choices": choices,
+        "state": state,
+        "pinned": pinned,
+        "pinned_is_last": pinned is not None and not selected_code,
+        "chosen": pinned if pinned is not None and pinned.selectable else None,
+        "selected": pinned.code if pinned is not None and pinned.selectable else None,
+        "matches": len(matches) if state == "search" else len(rest),
+        "choices": rest,
+        "available": [c for c in rest if c.selectable],
+        "unavailable": [c for c in rest if not c.selectable],
         "error": error,
         "field": field,
         "view": view,

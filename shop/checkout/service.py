@@ -1014,6 +1014,19 @@ def contact_defaults(user_id: int, name: str, email: str) -> ContactDefaults:
     return ContactDefaults(name=name, email=email, phone=format_phone(latest) if latest else "")
 
 
+def latest_branch_id(user_id: int) -> sa.ScalarSelect:
+    """The branch of the shopper's latest order that has one, as a scalar subquery (NULL when
+    none): the branch picker embeds it in its own read of that branch, so opening checkout
+    near a signed-in shopper's last pickup branch costs no query of its own."""
+    return (
+        sa.select(Order.branch_id)
+        .where(Order.user_id == user_id, Order.branch_id.is_not(None))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def orders_for_user(user_id: int, limit: int = 20) -> list[tuple[Order, Standing]]:
     """A shopper's latest orders, newest first, each with where it stands."""
     now = clock.now()

@@ -16,16 +16,23 @@ from shop.web import status_of
 bp = Blueprint("checkout", __name__)
 
 REMEMBERED_ORDERS = 20
+LAST_BRANCH = "last_branch"  # a guest's last pickup branch code: the picker opens near it
 
 
 def _picker(offer, data) -> dict:
-    """The branch picker's state: the shopper's own search (without JS) or a first list."""
+    """The branch picker's state: the shopper's choice and own search (without JS) as the form
+    sent them; before any, their last pickup branch (a signed-in shopper's latest order's, read
+    in the picker's own query; a guest's kept in the session), else only a prompt."""
     state = {
         "frozen_required": offer.frozen,
         "packages": max(1, offer.packages),
         "selected": data.get("branch_code") or None,
         "limit": 8,
     }
+    if current_user.is_authenticated:
+        state["last_branch_id"] = service.latest_branch_id(current_user.id)
+    else:
+        state["last_code"] = session.get(LAST_BRANCH)
     try:
         return picker_context(q=data.get("branch_q"), near=data.get("branch_near"), **state)
     except DomainError as exc:
@@ -35,7 +42,8 @@ def _picker(offer, data) -> dict:
 def _render(form, offer, status=200, error=None, answers=None):
     """The checkout page. `answers`: what the per-line questions start with (the submitted
     form on a POST); `error`: a DomainError from placing the order."""
-    picker = _picker(offer, request.form if request.method == "POST" else request.args)
+    data = request.form if request.method == "POST" else request.args
+    picker = _picker(offer, data) if offer.packages else None  # nothing to pick up: no branch
     if offer.digital_only:
         form.speak_of_digital()
     return render_template(
@@ -114,6 +122,8 @@ def checkout():
     session.pop("cart", None)
     remembered = [n for n in session.get("orders", []) if n != order.number]
     session["orders"] = [order.number, *remembered][:REMEMBERED_ORDERS]
+    if request.form.get("branch_code") and not current_user.is_authenticated:
+        session[LAST_BRANCH] = request.form["branch_code"]  # the picker opens there next time
     key = service.order_key(order.number)
     if (
         order.payment_method is PaymentMethod.ONLINE

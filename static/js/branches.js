@@ -1,5 +1,6 @@
 // The branch picker (templates/branches/_picker.html): "Nearest to me", Enter in the search box,
-// and saying what changed. Progressive enhancement only: the picker works without this file.
+// the "Picking up at ..." line, and saying what changed. Progressive enhancement only: the
+// picker works without this file.
 // Listeners are delegated from the document, so pickers swapped in by htmx work too.
 (function () {
   "use strict";
@@ -38,8 +39,8 @@
   function enhance(root) {
     if (!root || !root.querySelectorAll) return;
     if ("geolocation" in navigator) {
-      root.querySelectorAll("[data-branch-nearest]").forEach(function (button) {
-        button.hidden = false;
+      root.querySelectorAll("[data-branch-nearest], [data-branch-geo-hint]").forEach(function (el) {
+        el.hidden = false;
       });
     }
     // The no-JavaScript "Search branches" button is hidden now, but as the first submit button
@@ -89,6 +90,30 @@
     );
   }
 
+  // "Picking up at <name>, <city>": the checked radio, said in the polite line by the legend.
+  // Written only when it changes, so a search that keeps the choice announces nothing.
+  function showChosen(picker) {
+    var line = picker.querySelector("[data-branch-chosen]");
+    if (!line) return;
+    var radio = picker.querySelector("[data-branch-results] input[type=radio]:checked");
+    var name = radio ? radio.getAttribute("data-branch-name") : "";
+    var city = radio ? radio.getAttribute("data-branch-city") : "";
+    var wanted = radio ? "Picking up at " + name + ", " + city : "";
+    if (line.textContent.replace(/\s+/g, " ").trim() === wanted) return;
+    line.textContent = "";
+    if (!radio) return;
+    var strong = document.createElement("strong");
+    strong.textContent = name;
+    line.append("Picking up at ", strong, ", " + city);
+  }
+
+  document.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (!radio || radio.type !== "radio") return;
+    var picker = pickerOf(radio);
+    if (picker && radio.closest("[data-branch-results]")) showChosen(picker);
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-branch-nearest]");
     var picker = pickerOf(button);
@@ -113,6 +138,7 @@
     var summary = target.querySelector("[data-branch-summary]");
     var problem = target.querySelector("[role=alert]");
     if (!picker) return;
+    showChosen(picker);
     var message = problem ? problem.textContent : summary ? summary.textContent : "";
     message = message.replace(/\s+/g, " ").trim();
     var near = picker.hasAttribute("data-announce-near");

@@ -401,7 +401,7 @@ def test_search_answers_htmx_with_the_fragment_and_others_with_the_page(client, 
 
 
 def test_search_fragment_renders_the_choices_for_checkout(client, make):
-    cold = make.branch(name="Cold Store", frozen=True, lat=14.56, lng=121.02)
+    cold = make.branch(name="Cold Store", frozen=True, lat=14.56, lng=121.02, city="Makati")
     warm = make.branch(name="Warm Store", frozen=False, lat=14.55, lng=121.02)
     full = make.branch(name="Full Store", frozen=True, shelf_capacity=2, reserved=1)
     html = text(
@@ -413,21 +413,27 @@ def test_search_fragment_renders_the_choices_for_checkout(client, make):
     )
     assert re.search(
         rf'<input class="branch__radio" type="radio" id="branch-{cold.code}" '
-        rf'name="branch_code" value="{cold.code}" required checked>',
+        rf'name="branch_code" value="{cold.code}" required checked '
+        rf'data-branch-name="Cold Store" data-branch-city="Makati">',
         html,
     )
     assert f'<label class="branch__body" for="branch-{cold.code}">' in html
     for store, reason in ((warm, "Doesn't keep frozen items"), (full, "Room for only 1")):
         assert re.search(
             rf'id="branch-{store.code}" name="branch_code" value="{store.code}" required '
-            rf'disabled aria-describedby="branch-{store.code}-reason">',
+            rf'disabled aria-describedby="branch-{store.code}-reason"',
             html,
         )
         assert re.search(rf'id="branch-{store.code}-reason">{reason}', html)
     assert "0 m away" in html or "10 m away" in html  # the warm store is right there
     assert "1.1 km away" in html
-    assert "nearest first" in html
-    assert html.index("Warm Store") < html.index("Cold Store")
+    assert "3 branches matching “store”, nearest first" in html
+    # The choice first, though farther; then nothing else can take this order: said plainly,
+    # and the two that can't are shown (an open <details>), nearest first.
+    assert html.index("Cold Store") < html.index("Warm Store") < html.index("Full Store")
+    assert "None of these branches can take this order right now" in html
+    assert re.search(r'<details class="picker__more" open>', html)
+    assert "2 unavailable branches" in html
 
 
 def test_search_plain_names_field_and_selected(client, make):
@@ -494,21 +500,18 @@ def test_a_search_costs_at_most_two_queries(app, client, make, count_queries, ho
 
 
 def test_the_picker_renders_inside_a_form_from_what_checkout_passes(app, make):
-    store = make.branch(name="7-Eleven Ayala")
+    store = make.branch(name="7-Eleven Ayala", city="Makati")
     with app.test_request_context("/checkout"):
-        choices = service.search()
-        # The minimal dict checkout may build by hand...
-        by_hand = {
-            "q": "",
-            "near": None,
-            "frozen_required": True,
-            "packages": 2,
-            "selected": store.code,
-            "choices": choices,
-            "error": "Choose a pickup branch.",
-        }
-        html = render_template("branches/_picker.html", picker=by_hand)
-        # ...or the one picker_context builds.
+        html = render_template(
+            "branches/_picker.html",
+            picker=picker_context(
+                frozen_required=True,
+                packages=2,
+                selected=store.code,
+                error="Choose a pickup branch.",
+                limit=8,
+            ),
+        )
         built = render_template(
             "branches/_picker.html", picker=picker_context(q="ayala", selected=store.code)
         )
@@ -530,5 +533,12 @@ def test_the_picker_renders_inside_a_form_from_what_checkout_passes(app, make):
     assert 'role="alert">Choose a pickup branch.<' in html
     assert 'aria-describedby="branch-error"' in html
     assert "<form" not in html  # it goes inside checkout's form
-    assert f'value="{store.code}" required checked' in html
+    # Not frozen-ready: pinned with its reason, not checked, and not "picking up" there.
+    assert f'value="{store.code}" required disabled' in html and "t keep frozen items<" in html
+    assert re.search(
+        r'<p class="picker__chosen" id="branch-chosen" aria-live="polite" '
+        r"data-branch-chosen></p>",
+        html,
+    )
     assert f'value="{store.code}" required checked' in built and 'value="ayala"' in built
+    assert "Picking up at <strong>7-Eleven Ayala</strong>, Makati</p>" in built

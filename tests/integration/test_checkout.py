@@ -382,10 +382,13 @@ def test_a_number_drawn_twice_is_caught_by_the_index_and_drawn_again(app, make, 
 
 def test_a_branch_filled_between_two_checkout_pages_is_full_on_the_second(app, client, make):
     # The list a checkout page opens with is read fresh: no process keeps a copy whose free
-    # slots could offer a full branch as free (issue #8).
+    # slots could offer a full branch as free (issue #8). It opens at the guest's last pickup
+    # branch (issue #9, point 3).
     item = make.item()
     branch = make.branch(shelf_capacity=1)
     _add(client, item)
+    with client.session_transaction() as session:
+        session["last_branch"] = branch.code
     radio = re.compile(rf'<input[^>]*id="branch-{branch.code}"[^>]*>')
     first = client.get("/checkout").get_data(as_text=True)
     with app.app_context():
