@@ -42,6 +42,7 @@ def _online_order(page, category="personal-care"):
     page.goto("/checkout")
     _contact(page)
     page.get_by_label("Pay online (card)").check()
+    page.get_by_label("Search by name, city or branch code").fill("Pasig")
     page.locator('input[name="branch_code"]:not([disabled])').first.check()
     page.get_by_role("button", name=re.compile("Place order")).click()
     expect(page.get_by_role("heading", name=re.compile(r"Pay ₱"))).to_be_visible()
