@@ -256,6 +256,11 @@ class Ask:
     def label(self) -> str:
         return self.asks_for.label(self.item_name)
 
+    @property
+    def max_length(self) -> int:
+        """The longest answer the field takes (what normalize_phone and an address allow)."""
+        return 32 if self.asks_for is AsksFor.MOBILE else 254
+
 
 def asks(offer: Quote, answers, error: DomainError | None = None) -> list[Ask]:
     """What checkout asks for the offer's lines, with the answers given so far (`answers`: the
