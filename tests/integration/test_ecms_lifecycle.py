@@ -483,3 +483,45 @@ def test_a_transition_in_the_callers_transaction_commits_with_it(app, world):
         ecms.drop_off(number, world.dc_user)
         raise RuntimeError("the caller fails after the move")
     assert package(app, number).state is S.LABEL_ISSUED and events(app, number) == []
+
+
+def test_a_move_retried_after_its_transaction_failed_mails_once(app, world):
+    shipped = ship(app, world.a)
+    number = shipped.numbers[0]
+    call(app, ecms.drop_off, number, world.dc_user)
+    call(app, ecms.accept, number, world.dc_user, inspection=FITS)
+    call(app, ecms.dispatch, number, world.dc_user)
+    with app.app_context(), pytest.raises(RuntimeError), transaction():
+        ecms.arrive(number, world.clerk_a)
+        raise RuntimeError("the request fails after the arrival: nothing of it is saved")
+    assert mails(app) == [] and package(app, number).state is S.IN_TRANSIT
+    call(app, ecms.arrive, number, world.clerk_a)  # the retry
+    with pytest.raises(ecms.InvalidTransition):  # a double scan
+        call(app, ecms.arrive, number, world.clerk_a)
+    with app.app_context():
+        again = db.session.get(Package, package(app, number).id)
+        ecms._mail(  # the same mail queued again by a caller that runs twice
+            again.shipment,
+            "ready",
+            key=f"package-ready-{number}-{world.a.id}",
+            packages=[again],
+            branch_name="x",
+            deadline=again.pickup_deadline,
+            subject="x",
+        )
+        db.session.commit()
+    assert [key for key, _ in mails(app)] == [f"package-ready-{number}-{world.a.id}"]
+
+
+def test_the_demo_clerks_and_dc_work_where_they_belong(app, runner):
+    from shop.auth.models import User
+    from shop.demo import DEMO_PLACES
+
+    result = runner.invoke(args=["shop", "seed"])
+    assert "clerk-0412@demo.cliqq.ph  (Ayala Triangle)" in result.output
+    with app.app_context():
+        placed = {
+            user.email: db.session.get(Branch, user.branch_id).code
+            for user in db.session.scalars(sa.select(User).where(User.branch_id.is_not(None)))
+        }
+    assert placed == DEMO_PLACES
