@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, url_for
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop import clock, codes
@@ -664,10 +665,10 @@ def reject(
     """received → rejected at the DC's inspection, with the reason (and what was measured).
     The branch's shelf slot comes back; the shopper is told. DC or admin, at the DC. Raises
     InvalidInput for a missing reason."""
-    reason = " ".join((reason or "").split()) if isinstance(reason, str) else ""
+    package, dc_id = _subject(A.REJECT, tracking_number, actor)
+    reason = " ".join(reason.split()) if isinstance(reason, str) else ""
     if not 3 <= len(reason) <= 500:
         raise InvalidInput("Say why the package is rejected (3 to 500 characters).", field="reason")
-    package, dc_id = _subject(A.REJECT, tracking_number, actor)
     detail = {"reason": reason}
     if inspection is not None:
         detail["inspection"] = inspection.as_dict()
@@ -734,7 +735,10 @@ def find_shipment(code: str, actor: Actor) -> Shipment:
     check_role(A.CLAIM, actor, distribution_center_id())
     number = codes.parse(code, (CodeType.CLAIM, CodeType.REFERENCE))
     shipment = db.session.scalar(
-        sa.select(Shipment).where(Shipment.code == number).execution_options(populate_existing=True)
+        sa.select(Shipment)
+        .options(lazyload(Shipment.packages))  # check_claim reads them fresh, and only them
+        .where(Shipment.code == number)
+        .execution_options(populate_existing=True)
     )
     if shipment is None:
         raise CodeNotFound()
@@ -774,11 +778,14 @@ def check_claim(code: str, scanned: Iterable[str], actor: Actor) -> ClaimCheck:
     packages = list(
         db.session.scalars(
             sa.select(Package)
+            .options(lazyload(Package.events))  # a release reads no history
             .where(Package.shipment_id == shipment.id)
             .order_by(Package.id)
             .execution_options(populate_existing=True)
         )
     )
+    if isinstance(scanned, str):  # one label, not its digits one by one
+        scanned = [scanned]
     numbers = {codes.parse(label, CodeType.TRACKING) for label in scanned}
     ours = {p.tracking_number: p for p in packages}
     strangers = sorted(numbers - set(ours))
@@ -888,22 +895,24 @@ def claim(
         "id_type": id_type.strip() if id_type else None,
     }
     money = {"amount_due": check.amount_due, "cash_received": cash_received, "change": change}
+    branch = db.session.get(Branch, shipment.branch_id)
     _move(
         packages,
         A.CLAIM,
         actor,
         values={"location_id": None},
         where_id=shipment.branch_id,
+        place=branch.name,
         detail=detail,
         details={packages[0].id: money},
     )
     _give_back_shelf(shipment, len(packages))
-    branch = db.session.get(Branch, shipment.branch_id)
     _mail(
         shipment,
         "claimed",
         key=f"shipment-claimed-{shipment.id}-{'-'.join(str(p.id) for p in packages)}",
         packages=packages,
+        shipment_packages=len(packages),  # known here: no need to load them again
         branch_name=branch.name,
         cash_received=cash_received,
         change=change,
@@ -1141,6 +1150,8 @@ def _mail(
     package and promises no other message."""
     if not shipment.recipient_email:
         return
+    if "shipment_packages" not in facts:
+        facts["shipment_packages"] = len(shipment.packages)
     text = render_template(
         f"fulfillment/mail/{event}.txt",
         name=shipment.recipient_name,
@@ -1148,7 +1159,6 @@ def _mail(
         code=shipment_code(shipment),
         payment=shipment.payment.value,
         amount_due_now=shipment.amount_due if shipment.payment is PaymentMode.COD else 0,
-        shipment_packages=len(shipment.packages),
         packages=[(p.tracking_number, tracking_link(p.tracking_number)) for p in packages],
         **facts,
     )

@@ -525,3 +525,15 @@ def test_the_demo_clerks_and_dc_work_where_they_belong(app, runner):
             for user in db.session.scalars(sa.select(User).where(User.branch_id.is_not(None)))
         }
     assert placed == DEMO_PLACES
+
+
+def test_a_counter_release_costs_a_handful_of_queries(app, world, count_queries):
+    """The counter is about speed (issue #10, point 13): a COD release of a one-package order,
+    from the code to the mail, in a bounded number of statements."""
+    shipped = ship(app, world.a, cod=10_000)
+    to_branch(app, world, shipped.numbers[0])
+    with count_queries() as queries:
+        call(app, ecms.claim, shipped.code, shipped.numbers, world.clerk_a, cash_received=10_000)
+    # The DC's id, the shipment, its packages, the branch; the UPDATE, the event, the shelf,
+    # the mail.
+    assert len(queries) <= 8, "\n".join(queries)
