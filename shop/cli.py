@@ -31,8 +31,9 @@ def seed(no_users: bool) -> None:
         click.echo("Demo data already loaded: nothing to add.")
     if not no_users:
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for email, _name, role in DEMO_USERS:
-            click.echo(f"  {role.label:<20} {email}")
+        for email, name, role in DEMO_USERS:
+            where = f"  ({name.split(', ', 1)[1]})" if role is Role.CLERK and ", " in name else ""
+            click.echo(f"  {role.label:<20} {email}{where}")
 
 
 @shop_cli.command("create-user")
@@ -66,9 +67,12 @@ def serve(host: str, port: int) -> None:
 def tick() -> None:
     """Run every time-based transition once (safe to run from cron on several hosts)."""
     from shop.checkout.service import expire_unpaid
+    from shop.fulfillment.service import expire_pickups
 
     expired = expire_unpaid()
     click.echo(f"Expired {expired} unpaid order{'s' if expired != 1 else ''}.")
+    unclaimed = expire_pickups()
+    click.echo(f"Marked {unclaimed} package{'s' if unclaimed != 1 else ''} not picked up in time.")
 
 
 @shop_cli.command("tick-loop")
@@ -79,11 +83,15 @@ def tick_loop(every: int) -> None:
 
     from shop.checkout.service import expire_unpaid
     from shop.extensions import db
+    from shop.fulfillment.service import expire_pickups
 
     while True:
         expired = expire_unpaid()
         if expired:
             click.echo(f"Expired {expired} unpaid order(s).")
+        unclaimed = expire_pickups()
+        if unclaimed:
+            click.echo(f"Marked {unclaimed} package(s) not picked up in time.")
         db.session.remove()
         time.sleep(every)
 

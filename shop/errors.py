@@ -53,6 +53,12 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class Forbidden(DomainError):
+    """You can't do that."""
+
+    code = "forbidden"
+
+
 class Unavailable(DomainError):
     """A service the shop depends on isn't answering. Try again in a minute."""
 
@@ -71,6 +77,7 @@ KIND_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidInput, 422),
     (Conflict, 409),
     (Unauthorized, 401),
+    (Forbidden, 403),
     (Unavailable, 503),
     (TooMany, 429),
     (DomainError, 400),

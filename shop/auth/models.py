@@ -47,6 +47,9 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(
         sa.Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
+    # Where a clerk works (their store) or a DC user (the DC); None for every other role. A
+    # clerk acts only for their own branch, a DC user only at the DC (shop.fulfillment).
+    branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     # Bumped on password change: sessions made before it stop working (see get_id).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -1,4 +1,5 @@
-"""Demo data: a catalog, branches, the distribution center and one login per role.
+"""Demo data: a catalog, branches, the distribution center and one login per role (a clerk
+for a few branches).
 
 Loading is idempotent: each record is keyed by its slug, code or email and only added when
 missing, so a second run changes nothing (and never undoes what someone changed meanwhile)."""
@@ -14,10 +15,21 @@ DEMO_USERS = [
     ("publisher@demo.cliqq.ph", "Lakbay App (publisher)", Role.PUBLISHER),
     ("merchant@demo.cliqq.ph", "Tindahan Online (merchant)", Role.MERCHANT),
     ("seller@demo.cliqq.ph", "Ate Bing's Crafts (seller)", Role.SELLER),
-    ("clerk@demo.cliqq.ph", "Store clerk, Ayala Triangle", Role.CLERK),
+    ("clerk-0412@demo.cliqq.ph", "Store clerk, Ayala Triangle", Role.CLERK),
+    ("clerk-0388@demo.cliqq.ph", "Store clerk, BGC High Street", Role.CLERK),
+    ("clerk-0103@demo.cliqq.ph", "Store clerk, Cubao Aurora", Role.CLERK),
     ("dc@demo.cliqq.ph", "Pasig DC receiving", Role.DC),
     ("admin@demo.cliqq.ph", "Operator", Role.ADMIN),
 ]
+
+# Where each demo clerk and the DC login work (users.branch_id), by branch code: a clerk acts
+# only for their own branch, the DC login only at the DC.
+DEMO_PLACES = {
+    "clerk-0412@demo.cliqq.ph": "0412",
+    "clerk-0388@demo.cliqq.ph": "0388",
+    "clerk-0103@demo.cliqq.ph": "0103",
+    "dc@demo.cliqq.ph": "DC-PASIG",
+}
 
 
 @dataclass

@@ -3,9 +3,10 @@
 import sqlalchemy as sa
 
 from shop.auth import service as auth
+from shop.auth.models import User
 from shop.branches.models import Branch, BranchKind
 from shop.catalog.models import AsksFor, Category, Item
-from shop.demo import DEMO_PASSWORD, DEMO_USERS, Loaded
+from shop.demo import DEMO_PASSWORD, DEMO_PLACES, DEMO_USERS, Loaded
 from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
 from shop.demo.catalog_data import CATEGORIES, ITEMS
 from shop.extensions import db
@@ -43,7 +44,20 @@ def load_demo_data(users: bool = True) -> Loaded:
         if users:
             for email, name, role in DEMO_USERS:
                 loaded.users += auth.ensure_user(email, name, DEMO_PASSWORD, role)
+            db.session.flush()
+            _place_demo_users()
     return loaded
+
+
+def _place_demo_users() -> None:
+    """Each demo clerk at their branch and the DC login at the DC (users.branch_id), also for
+    logins seeded before they had a place; a place someone set since is left alone."""
+    ids = {
+        code: branch_id for code, branch_id in db.session.execute(sa.select(Branch.code, Branch.id))
+    }
+    for user in db.session.scalars(sa.select(User).where(User.email.in_(list(DEMO_PLACES)))):
+        if user.branch_id is None:
+            user.branch_id = ids.get(DEMO_PLACES[user.email])
 
 
 def _existing(model, key_column) -> dict:

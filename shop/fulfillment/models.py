@@ -64,6 +64,10 @@ class Shipment(db.Model):
 
 class Package(db.Model):
     __tablename__ = "packages"
+    __table_args__ = (
+        # The tick's query: packages at a branch whose pickup deadline passed, soonest first.
+        sa.Index("ix_packages_state_pickup_deadline", "state", "pickup_deadline"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id"), index=True)
@@ -74,6 +78,12 @@ class Package(db.Model):
     volume_cm3: Mapped[int] = mapped_column(default=0)
     contents: Mapped[str] = mapped_column(sa.Text, default="")  # "2 × Pork Siomai; 1 × ..."
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # Where it is now: the branch or DC that holds it (the origin branch after a store drop-off,
+    # the DC after inspection, the destination after arrival, the branch that took a return);
+    # None before drop-off, on a truck, and once it left the network (claimed, handed back).
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    # Set when it arrives at its branch (pickup_deadline()); the tick makes it unclaimed after.
+    pickup_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     shipment: Mapped[Shipment] = relationship(back_populates="packages")
     events: Mapped[list["PackageEvent"]] = relationship(
@@ -82,7 +92,13 @@ class Package(db.Model):
 
 
 class PackageEvent(db.Model):
-    """One movement of a package: who did what, where, when. Append-only."""
+    """One movement of a package: who did what, where, when. Append-only.
+
+    `actor` and `place` are the words (the person's name, the branch's name) as they were at
+    the time; `actor_id`, `actor_role` and `branch_id` the same facts as keys. `terminal` and
+    `shift` say which counter and shift (at a branch). `detail` holds what the step measured or
+    took: inspection measurements, a rejection reason, the cash received and change, an ID
+    type, later AR and APO numbers or a void's reason (see docs/decisions.md)."""
 
     __tablename__ = "package_events"
 
@@ -96,6 +112,14 @@ class PackageEvent(db.Model):
     actor: Mapped[str] = mapped_column(sa.String(120), default="system")
     place: Mapped[str] = mapped_column(sa.String(120), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    actor_role: Mapped[str] = mapped_column(
+        sa.String(16), default="system", server_default="system"
+    )
+    branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    terminal: Mapped[str | None] = mapped_column(sa.String(32))
+    shift: Mapped[str | None] = mapped_column(sa.String(32))
+    detail: Mapped[dict | None] = mapped_column(sa.JSON, default=dict)
 
     package: Mapped[Package] = relationship(back_populates="events")
 
