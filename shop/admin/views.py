@@ -15,6 +15,8 @@ from shop.admin import service
 from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.errors import Conflict
+from shop.fulfillment import labels
+from shop.fulfillment.views import pdf_response
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore
 
@@ -98,3 +100,11 @@ def mail_html(name: str):
         "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     )
     return response
+
+
+@bp.get("/packages/<tracking_number>/label.pdf")
+@role_required(Role.ADMIN, Role.DC)
+def package_label(tracking_number: str):
+    """One package's label, to print again at the DC or by an operator."""
+    data = labels.package_label_pdf(tracking_number)
+    return pdf_response(data, f"label-{labels.safe_filename(tracking_number)}")

@@ -14,6 +14,7 @@ from fpdf import FPDF
 from shop import codes
 from shop.branches.models import Branch
 from shop.contact import format_phone
+from shop.errors import NotFound
 from shop.extensions import db
 from shop.fulfillment import service
 from shop.fulfillment.lifecycle import Action
@@ -222,3 +223,27 @@ def _draw(pdf: FPDF, label: LabelContent) -> None:
     _text(pdf, 137.5, label.routing, 9, bold=True)
     _text(pdf, 137.5, label.weight, 9, align="R")
     _text(pdf, 142, "Stick flat on the package · do not cover the barcode", 6.5)
+
+
+class NoLabels(NotFound):
+    """This order has no packages to label yet."""
+
+    code = "no_labels"
+
+
+def order_labels_pdf(shipment_id: int | None) -> bytes:
+    """The labels of an order's shipment. Raises NoLabels for an order without one."""
+    shipment = service.get_shipment(shipment_id) if shipment_id is not None else None
+    if shipment is None or not shipment.packages:
+        raise NoLabels()
+    return label_pdf(shipment)
+
+
+def package_label_pdf(tracking_number: str) -> bytes:
+    """One package's label. Raises PackageNotFound or codes.InvalidCode."""
+    return label_pdf([service.get_package(tracking_number)])
+
+
+def safe_filename(text: str) -> str:
+    """`text` reduced to letters, digits and dashes, for a Content-Disposition filename."""
+    return "".join(c for c in text if c.isascii() and (c.isalnum() or c == "-"))[:40] or "label"

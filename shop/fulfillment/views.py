@@ -1,12 +1,14 @@
-"""Public tracking: a package's state and timeline, no personal data."""
+"""Public tracking: a package's state and timeline, no personal data; an order's labels."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user
 
 from shop import codes
+from shop.checkout import service as checkout
 from shop.codes import CodeType
 from shop.errors import DomainError
-from shop.extensions import limiter
-from shop.fulfillment import service
+from shop.extensions import limiter, order_lookup_limit
+from shop.fulfillment import labels, service
 from shop.web import status_of
 
 bp = Blueprint("fulfillment", __name__)
@@ -43,3 +45,25 @@ def track(tracking_number: str):
     return render_template(
         "fulfillment/track.html", package=package, page=service.tracking(package)
     )
+
+
+def pdf_response(data: bytes, filename: str):
+    """A PDF shown in the browser (to print), never kept by a shared cache."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/orders/<number>/labels.pdf")
+@order_lookup_limit  # the order page's lookup and budget: missing or not yours, one answer
+def order_labels(number: str):
+    found = checkout.find_order(
+        number,
+        user_id=current_user.id if current_user.is_authenticated else None,
+        session_orders=session.get("orders"),
+        key=request.args.get("key"),
+    )
+    data = labels.order_labels_pdf(found.shipment_id)
+    return pdf_response(data, f"labels-{labels.safe_filename(found.number)}")
