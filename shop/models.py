@@ -4,6 +4,7 @@ from shop.auth.models import User
 from shop.branches.models import Branch
 from shop.catalog.models import Category, Item
 from shop.checkout.models import Order, OrderLine
+from shop.counter.models import Trip
 from shop.fulfillment.models import Code, Package, PackageEvent, Shipment
 from shop.notify.models import OutboxMessage
 from shop.payments.models import StripeEvent
@@ -20,5 +21,6 @@ __all__ = [
     "PackageEvent",
     "Shipment",
     "StripeEvent",
+    "Trip",
     "User",
 ]

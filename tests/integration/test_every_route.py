@@ -107,6 +107,12 @@ FILLERS = {
         ("junk", False),
         ("7" * 400, False),
     ],
+    "trip_number": lambda w: [
+        ("T-20261201-000001", False),
+        ("t-20261201-000001", False),
+        ("junk", False),
+        ("T" * 400, False),
+    ],
     "message_id": lambda w: [
         (w.message_id, False),
         ("00000000-0000-0000-0000-000000000000", False),

@@ -1,0 +1,256 @@
+"""The distribution center screen's operations (issue #10, point 3): receive, inspect,
+dispatch a trip. Every package movement goes through the ECMS (shop.fulfillment.service),
+which checks who, where and which state; this module adds the screen's own rules: parsing
+what the clerk typed, grouping the accepted packages into trips, and the trip itself."""
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+
+from shop import clock, codes
+from shop.branches.models import Branch
+from shop.codes import CodeType
+from shop.counter.models import Trip
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.extensions import db
+from shop.fulfillment import service as ecms
+from shop.fulfillment.models import Package, PackageState, Shipment
+from shop.transaction import transaction
+
+MAX_TRIP_PACKAGES = 500
+
+
+class NoCounter(Conflict):
+    """Choose your terminal and shift first."""
+
+    code = "no_counter"
+
+
+class TripNotFound(NotFound):
+    """There is no trip with that number."""
+
+    code = "trip_not_found"
+
+
+class TripChanged(Conflict):
+    """A package of this trip changed meanwhile: nothing was dispatched. Look at the list again."""
+
+    code = "trip_changed"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What the screen says after a scan: what the package is and where it goes."""
+
+    tracking_number: str
+    state: PackageState
+    contents: str
+    frozen: bool
+    weight_g: int
+    destination: str
+    reason: str = ""  # a rejection's reason
+
+
+def _handled(package: Package, reason: str = "") -> Handled:
+    branch = db.session.get(Branch, package.shipment.branch_id)
+    return Handled(
+        tracking_number=package.tracking_number,
+        state=package.state,
+        contents=package.contents,
+        frozen=package.frozen,
+        weight_g=package.weight_g,
+        destination=branch.name if branch is not None else "",
+        reason=reason,
+    )
+
+
+def counter_of(terminal, shift) -> tuple[str, str]:
+    """A terminal ("DC-1") and shift ("2") as the clerk typed them: 1 to 32 characters each."""
+    cleaned = []
+    for name, value in (("terminal", terminal), ("shift", shift)):
+        text = " ".join(value.split()) if isinstance(value, str) else ""
+        if not 1 <= len(text) <= 32 or not text.isprintable():
+            raise InvalidInput(f"Enter the {name} (1 to 32 characters).", field=name)
+        cleaned.append(text)
+    return cleaned[0], cleaned[1]
+
+
+def receive(tracking_number, actor: ecms.Actor) -> Handled:
+    """A package handed in at the DC: label_issued → received. A mistyped number is refused
+    by its check digit before any lookup (codes.parse)."""
+    number = codes.parse(tracking_number, CodeType.TRACKING)
+    return _handled(ecms.drop_off(number, actor))
+
+
+def _measure(value, field: str, unit: str, scale: int) -> int:
+    """A measurement typed in `unit` (a decimal point allowed) as a whole number of the
+    smaller unit (`scale` of them per `unit`): "25.5" cm → 255 mm."""
+    text = value.strip().replace(",", ".") if isinstance(value, str) else ""
+    try:
+        number = Decimal(text) if 0 < len(text) <= 12 else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number <= 0 or number > 100_000:
+        raise InvalidInput(f"Enter the {field} in {unit}, like 25 or 25.5.", field=field)
+    whole = int((number * scale).to_integral_value())
+    if whole < 1:
+        raise InvalidInput(f"Enter the {field} in {unit}, like 25 or 25.5.", field=field)
+    return whole
+
+
+def inspection_of(length, width, height, weight, damaged: bool, note) -> ecms.Inspection:
+    """The inspection as the screen takes it: dimensions in cm, weight in kg."""
+    note = " ".join(note.split()) if isinstance(note, str) else ""
+    if len(note) > 500:
+        raise InvalidInput("A note is at most 500 characters.", field="note")
+    return ecms.Inspection(
+        length_mm=_measure(length, "length", "cm", 10),
+        width_mm=_measure(width, "width", "cm", 10),
+        height_mm=_measure(height, "height", "cm", 10),
+        weight_g=_measure(weight, "weight", "kg", 1000),
+        damaged=bool(damaged),
+        note=note,
+    )
+
+
+def inspect(
+    tracking_number, actor: ecms.Actor, inspection: ecms.Inspection, *, reject: bool = False
+) -> Handled:
+    """received → accepted, or rejected: the ECMS's rule (inspection_problems) decides; a
+    package over the limit or damaged is rejected with the reason it names (and the clerk's
+    note). The clerk may also reject one that passes (`reject`), saying why in the note."""
+    number = codes.parse(tracking_number, CodeType.TRACKING)
+    problems = ecms.inspection_problems(inspection)
+    if not problems and not reject:
+        return _handled(ecms.accept(number, actor, inspection=inspection))
+    reason = " ".join([*problems, inspection.note]).strip()
+    if not problems and len(inspection.note) < 3:
+        raise InvalidInput("Say in the note why you reject it.", field="note")
+    package = ecms.reject(number, actor, reason=reason, inspection=inspection)
+    return _handled(package, reason)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Accepted packages at the DC bound for one branch, in one kind of truck."""
+
+    destination_id: int
+    destination: str
+    cold: bool
+    packages: tuple[Package, ...]
+
+    @property
+    def weight_g(self) -> int:
+        return sum(p.weight_g for p in self.packages)
+
+
+def accepted_groups() -> list[Group]:
+    """The accepted packages waiting at the DC, by destination branch, frozen ones in groups
+    of their own (cold trips). One query."""
+    rows = db.session.execute(
+        sa.select(Package, Branch.id, Branch.name)
+        .join(Shipment, Shipment.id == Package.shipment_id)
+        .join(Branch, Branch.id == Shipment.branch_id)
+        .where(Package.state == PackageState.ACCEPTED)
+        .order_by(Branch.name, Branch.id, Package.frozen.desc(), Package.id)
+        .options(sa.orm.lazyload(Package.events), sa.orm.lazyload(Package.shipment))
+    ).all()
+    groups: dict[tuple[int, bool], list] = {}
+    names: dict[int, str] = {}
+    for package, branch_id, name in rows:
+        groups.setdefault((branch_id, package.frozen), []).append(package)
+        names[branch_id] = name
+    return [
+        Group(branch_id, names[branch_id], cold, tuple(packages))
+        for (branch_id, cold), packages in groups.items()
+    ]
+
+
+def _trip_number() -> str:
+    return f"T-{clock.now().strftime('%Y%m%d')}-{secrets.randbelow(10**6):06d}"
+
+
+@transaction()
+def dispatch_trip(
+    actor: ecms.Actor, destination_id: int, cold: bool, tracking_numbers: Iterable[str]
+) -> Trip:
+    """One trip: the listed accepted packages (as the screen showed them) leave for one
+    branch together, accepted → in_transit, in ONE transaction: if any of them changed
+    meanwhile, isn't bound there or isn't of the trip's kind (frozen in a cold trip, the rest
+    in an ordinary one), nothing is dispatched (TripChanged)."""
+    numbers = []
+    for typed in tracking_numbers:
+        numbers.append(codes.parse(typed, CodeType.TRACKING))
+    numbers = list(dict.fromkeys(numbers))
+    if not numbers or len(numbers) > MAX_TRIP_PACKAGES:
+        raise InvalidInput("Choose the packages of the trip.", field="packages")
+    ecms.check_role(ecms.A.DISPATCH, actor, ecms.distribution_center_id())
+    packages = db.session.scalars(
+        sa.select(Package)
+        .join(Shipment, Shipment.id == Package.shipment_id)
+        .where(Package.tracking_number.in_(numbers))
+        .where(Shipment.branch_id == destination_id, Package.frozen.is_(bool(cold)))
+        .where(Package.state == PackageState.ACCEPTED)
+        .order_by(Package.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    if len(packages) != len(numbers):
+        raise TripChanged()
+    trip = Trip(
+        number=_trip_number(),
+        destination_id=destination_id,
+        cold=bool(cold),
+        created_by_id=actor.user_id,
+        created_by=actor.name[:120],
+        terminal=actor.terminal,
+        shift=actor.shift,
+        created_at=clock.now(),
+    )
+    db.session.add(trip)
+    db.session.flush()
+    for package in packages:
+        try:
+            ecms.dispatch(package.tracking_number, actor, detail={"trip": trip.number})
+        except ecms.InvalidTransition:
+            raise TripChanged() from None
+    db.session.execute(
+        sa.update(Package).where(Package.id.in_([p.id for p in packages])).values(trip_id=trip.id),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.flush()
+    return trip
+
+
+def units(contents: str) -> int:
+    """How many items a package holds, from its contents ("2 × Siomai; 1 × Ube" → 3)."""
+    total = 0
+    for part in (contents or "").split("; "):
+        count, _, _ = part.partition(" × ")
+        total += int(count) if count.isdigit() else (1 if part else 0)
+    return total
+
+
+def get_trip(number) -> Trip:
+    text = number.strip().upper() if isinstance(number, str) else ""
+    trip = (
+        db.session.scalar(sa.select(Trip).where(Trip.number == text))
+        if 0 < len(text) <= 20
+        else None
+    )
+    if trip is None:
+        raise TripNotFound()
+    return trip
+
+
+def recent_trips(limit: int = 10) -> list[Trip]:
+    return list(
+        db.session.scalars(
+            sa.select(Trip)
+            .order_by(Trip.id.desc())
+            .limit(limit)
+            .options(sa.orm.lazyload(Trip.packages))
+        )
+    )

@@ -1,0 +1,151 @@
+"""The counter screens. For now the distribution center's (issue #10, point 3): receive,
+inspect, dispatch a trip with its manifest. Every answer is a page, or on an htmx request
+the fragment that changed; refusals are the ECMS's messages, shown in place."""
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from shop.auth.access import role_required
+from shop.auth.models import Role
+from shop.counter import service
+from shop.errors import DomainError, InvalidInput
+from shop.extensions import limiter
+from shop.fulfillment import service as ecms
+from shop.web import is_htmx, status_of
+
+bp = Blueprint("counter", __name__, url_prefix="/counter")
+
+# Every scan is a lookup of a tracking number: a scanner is fast, a guesser must not be.
+counter_lookup_limit = limiter.shared_limit("120 per minute", scope="counter-lookup")
+
+COUNTER_KEY = "dc_counter"  # the session's {"terminal", "shift"} for this login
+
+
+def _counter() -> dict | None:
+    counter = session.get(COUNTER_KEY)
+    if isinstance(counter, dict) and counter.get("user") == current_user.id:
+        return counter
+    return None
+
+
+def _actor() -> ecms.Actor:
+    counter = _counter()
+    if counter is None:
+        raise service.NoCounter()
+    return ecms.Actor.of(current_user, terminal=counter["terminal"], shift=counter["shift"])
+
+
+def _page(status: int = 200, **context):
+    context.setdefault("receive", None)
+    context.setdefault("inspect", None)
+    return render_template(
+        "counter/dc.html",
+        counter=_counter(),
+        groups=service.accepted_groups(),
+        trips=service.recent_trips(),
+        **context,
+    ), status
+
+
+@bp.get("/dc")
+@role_required(Role.DC, Role.ADMIN)
+def dc():
+    return _page()
+
+
+@bp.post("/dc/counter")
+@role_required(Role.DC, Role.ADMIN)
+def choose_counter():
+    """The terminal and shift this login works at, once per session: every action records
+    them."""
+    try:
+        terminal, shift = service.counter_of(
+            request.form.get("terminal"), request.form.get("shift")
+        )
+    except DomainError as exc:
+        return _page(status_of(exc), counter_error=exc)
+    session[COUNTER_KEY] = {"user": current_user.id, "terminal": terminal, "shift": shift}
+    return redirect(url_for("counter.dc"), 303)
+
+
+def _answer(section: str, fragment: str, result=None, error: DomainError | None = None, **extra):
+    status = status_of(error) if error is not None else 200
+    outcome = {"result": result, "error": error, **extra}
+    if is_htmx():
+        return render_template(
+            fragment,
+            outcome=outcome,
+            groups=service.accepted_groups() if section == "inspect" else None,
+        ), status
+    return _page(status, **{section: outcome})
+
+
+@bp.post("/dc/receive")
+@role_required(Role.DC, Role.ADMIN)
+@counter_lookup_limit
+def receive():
+    """A scanned (or typed) tracking number: the package is received at the DC."""
+    typed = request.form.get("tracking_number")
+    try:
+        handled = service.receive(typed, _actor())
+    except DomainError as exc:
+        return _answer("receive", "counter/_received.html", error=exc, typed=typed)
+    return _answer("receive", "counter/_received.html", handled)
+
+
+@bp.post("/dc/inspect")
+@role_required(Role.DC, Role.ADMIN)
+@counter_lookup_limit
+def inspect():
+    """A received package's inspection: accepted, or rejected with the reason."""
+    form = request.form
+    try:
+        actor = _actor()
+        inspection = service.inspection_of(
+            form.get("length"),
+            form.get("width"),
+            form.get("height"),
+            form.get("weight"),
+            form.get("damaged") == "yes",
+            form.get("note", ""),
+        )
+        handled = service.inspect(
+            form.get("tracking_number"), actor, inspection, reject=form.get("decision") == "reject"
+        )
+    except DomainError as exc:
+        return _answer("inspect", "counter/_inspected.html", error=exc, form=form)
+    return _answer("inspect", "counter/_inspected.html", handled)
+
+
+@bp.post("/dc/trips")
+@role_required(Role.DC, Role.ADMIN)
+def dispatch():
+    """Dispatch one group (a destination, cold or not) as a trip, then show its manifest."""
+    form = request.form
+    try:
+        actor = _actor()
+        destination = form.get("destination", "")
+        if not (destination.isascii() and destination.isdigit() and 0 < len(destination) <= 9):
+            raise InvalidInput("Choose a trip to dispatch.", field="destination")
+        trip = service.dispatch_trip(
+            actor, int(destination), form.get("cold") == "yes", form.getlist("packages")
+        )
+    except DomainError as exc:
+        return _page(status_of(exc), dispatch_error=exc)
+    return redirect(url_for("counter.manifest", trip_number=trip.number), 303)
+
+
+@bp.get("/dc/trips/<trip_number>")
+@role_required(Role.DC, Role.ADMIN)
+@counter_lookup_limit
+def manifest(trip_number: str):
+    """A trip's printable manifest (A4): what the driver signs for."""
+    try:
+        trip = service.get_trip(trip_number)
+    except DomainError as exc:
+        return render_template("counter/manifest.html", error=exc), status_of(exc)
+    return render_template(
+        "counter/manifest.html",
+        trip=trip,
+        items={p.id: service.units(p.contents) for p in trip.packages},
+    )
