@@ -13,6 +13,7 @@ from shop import codes
 from shop.branches import service as branches
 from shop.catalog import service as catalog
 from shop.checkout import service as checkout
+from shop.counter import service as counter
 from shop.fulfillment import packing
 from shop.fulfillment import service as ecms
 from shop.money import Money
@@ -51,6 +52,21 @@ class ShownRules:
     def item_search_length(self) -> int:
         """The longest item search, in characters (catalog's MAX_QUERY)."""
         return catalog.MAX_QUERY
+
+    @property
+    def counter_text_length(self) -> int:
+        """The longest terminal or shift name (counter's COUNTER_TEXT_LENGTH)."""
+        return counter.COUNTER_TEXT_LENGTH
+
+    @property
+    def measure_length(self) -> int:
+        """The longest measurement as typed at inspection (counter's MEASURE_LENGTH)."""
+        return counter.MEASURE_LENGTH
+
+    @property
+    def note_length(self) -> int:
+        """The longest inspection note (counter's NOTE_LENGTH)."""
+        return counter.NOTE_LENGTH
 
     @property
     def code_length(self) -> int:

@@ -21,6 +21,9 @@ from shop.fulfillment.models import Package, PackageState, Shipment
 from shop.transaction import transaction
 
 MAX_TRIP_PACKAGES = 500
+COUNTER_TEXT_LENGTH = 32  # a terminal or shift name
+MEASURE_LENGTH = 12  # a measurement as typed
+NOTE_LENGTH = 500  # an inspection's note
 
 
 class NoCounter(Conflict):
@@ -72,8 +75,10 @@ def counter_of(terminal, shift) -> tuple[str, str]:
     cleaned = []
     for name, value in (("terminal", terminal), ("shift", shift)):
         text = " ".join(value.split()) if isinstance(value, str) else ""
-        if not 1 <= len(text) <= 32 or not text.isprintable():
-            raise InvalidInput(f"Enter the {name} (1 to 32 characters).", field=name)
+        if not 1 <= len(text) <= COUNTER_TEXT_LENGTH or not text.isprintable():
+            raise InvalidInput(
+                f"Enter the {name} (1 to {COUNTER_TEXT_LENGTH} characters).", field=name
+            )
         cleaned.append(text)
     return cleaned[0], cleaned[1]
 
@@ -90,7 +95,7 @@ def _measure(value, field: str, unit: str, scale: int) -> int:
     smaller unit (`scale` of them per `unit`): "25.5" cm → 255 mm."""
     text = value.strip().replace(",", ".") if isinstance(value, str) else ""
     try:
-        number = Decimal(text) if 0 < len(text) <= 12 else None
+        number = Decimal(text) if 0 < len(text) <= MEASURE_LENGTH else None
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite() or number <= 0 or number > 100_000:
@@ -104,8 +109,8 @@ def _measure(value, field: str, unit: str, scale: int) -> int:
 def inspection_of(length, width, height, weight, damaged: bool, note) -> ecms.Inspection:
     """The inspection as the screen takes it: dimensions in cm, weight in kg."""
     note = " ".join(note.split()) if isinstance(note, str) else ""
-    if len(note) > 500:
-        raise InvalidInput("A note is at most 500 characters.", field="note")
+    if len(note) > NOTE_LENGTH:
+        raise InvalidInput(f"A note is at most {NOTE_LENGTH} characters.", field="note")
     return ecms.Inspection(
         length_mm=_measure(length, "length", "cm", 10),
         width_mm=_measure(width, "width", "cm", 10),
