@@ -480,3 +480,12 @@ def _unexpected_error(exc: Exception):
     if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED", True):
         raise exc
     return error_page(500)
+
+
+def pdf_response(data: bytes, filename: str):
+    """A PDF shown in the browser (to print), never kept by a shared cache."""
+    response = current_app.make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

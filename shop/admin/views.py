@@ -16,9 +16,9 @@ from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.errors import Conflict
 from shop.fulfillment import labels
-from shop.fulfillment.views import pdf_response
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore
+from shop.web import pdf_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user
 
 from shop.auth.access import role_required
-from shop.auth.models import Role
+from shop.auth.service import Role
 from shop.counter import service
 from shop.errors import DomainError, InvalidInput
 from shop.extensions import limiter

@@ -1047,7 +1047,7 @@ def return_drop_off(
     package, _ = _subject(A.RETURN_DROP_OFF, tracking_number, actor)
     extra = dict(detail or {})
     if inspection is not None:
-        problems = [p for p in inspection_problems(inspection, returning=True)]
+        problems = inspection_problems(inspection, returning=True)
         if problems:
             raise FailsInspection(" ".join([*problems, "A return can't be taken in like this."]))
         extra["inspection"] = inspection.as_dict()

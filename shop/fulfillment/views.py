@@ -1,6 +1,6 @@
 """Public tracking: a package's state and timeline, no personal data; an order's labels."""
 
-from flask import Blueprint, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from shop import codes
@@ -9,7 +9,7 @@ from shop.codes import CodeType
 from shop.errors import DomainError
 from shop.extensions import limiter, order_lookup_limit
 from shop.fulfillment import labels, service
-from shop.web import status_of
+from shop.web import pdf_response, status_of
 
 bp = Blueprint("fulfillment", __name__)
 
@@ -45,15 +45,6 @@ def track(tracking_number: str):
     return render_template(
         "fulfillment/track.html", package=package, page=service.tracking(package)
     )
-
-
-def pdf_response(data: bytes, filename: str):
-    """A PDF shown in the browser (to print), never kept by a shared cache."""
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/orders/<number>/labels.pdf")
