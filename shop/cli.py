@@ -40,17 +40,27 @@ def seed(no_users: bool) -> None:
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="shopper")
+@click.option("--branch", help="The store code a clerk works at (a DC login: the DC).")
 @click.password_option()
-def create_user(email: str, name: str, role: str, password: str) -> None:
-    """Create an account with a role (an operator, a clerk, ...)."""
+def create_user(email: str, name: str, role: str, branch: str | None, password: str) -> None:
+    """Create an account with a role (an operator, a clerk at --branch, ...)."""
     from shop.auth.service import create_user as create
+    from shop.branches.service import get_branch
     from shop.errors import DomainError
+    from shop.fulfillment.service import distribution_center_id
 
     try:
-        user = create(email, name, password, Role(role))
+        if branch is not None:
+            branch_id = get_branch(branch.strip()).id
+        elif role == Role.DC:
+            branch_id = distribution_center_id()
+        else:
+            branch_id = None
+        user = create(email, name, password, Role(role), branch_id=branch_id)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"Created {user.role.label} {user.email}.")
+    where = f" at branch {branch.strip()}" if branch is not None else ""
+    click.echo(f"Created {user.role.label} {user.email}{where}.")
 
 
 @shop_cli.command("serve")

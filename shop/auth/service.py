@@ -16,6 +16,9 @@ from shop.errors import Conflict, InvalidInput, TooMany, Unauthorized
 from shop.extensions import db
 from shop.transaction import transaction
 
+# Logins whose actions are checked against the place they work at (users.branch_id).
+PLACED_ROLES = frozenset({Role.CLERK, Role.DC})
+
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 
@@ -77,13 +80,33 @@ def check_password_rules(password: str) -> None:
 
 
 @transaction()
-def create_user(email: str, name: str, password: str, role: Role = Role.SHOPPER) -> User:
-    """Create an account. Raises EmailTaken or WeakPassword."""
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    role: Role = Role.SHOPPER,
+    *,
+    branch_id: int | None = None,
+) -> User:
+    """Create an account; a clerk or DC login with the branch (or the DC) it works at, which
+    its counter actions are checked against. Raises EmailTaken, WeakPassword, or
+    InvalidInput (field branch) for a clerk or DC login without a place."""
     email = normalize_email(email)
     check_password_rules(password)
+    if role in PLACED_ROLES and branch_id is None:
+        raise InvalidInput(
+            "A store clerk or distribution center login works at one place: give its branch.",
+            field="branch",
+        )
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise EmailTaken()
-    user = User(email=email, name=name.strip(), password_hash=_ph().hash(password), role=role)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=_ph().hash(password),
+        role=role,
+        branch_id=branch_id,
+    )
     db.session.add(user)
     try:
         db.session.flush()

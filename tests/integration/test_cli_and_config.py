@@ -74,6 +74,50 @@ def test_create_user(app, runner):
     assert "already exists" in again.output
 
 
+def test_create_clerk_at_a_branch(app, runner, make):
+    make.branch(code="0412", name="Ayala Triangle")
+    dc = make.branch(code="DC-PASIG", name="Pasig DC", kind=BranchKind.DC)
+    password = "a long enough password\na long enough password\n"
+    result = runner.invoke(
+        args=[
+            "shop",
+            "create-user",
+            "c@example.com",
+            "--name",
+            "C",
+            "--role",
+            "clerk",
+            "--branch",
+            "0412",
+        ],
+        input=password,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created Store clerk c@example.com at branch 0412" in result.output
+    made = runner.invoke(
+        args=["shop", "create-user", "d@example.com", "--name", "D", "--role", "dc"],
+        input=password,
+    )
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        places = dict(db.session.execute(sa.select(User.email, User.branch_id)).all())
+    assert places["d@example.com"] == dc.id
+    assert places["c@example.com"] not in (None, dc.id)
+
+
+@pytest.mark.parametrize("branch", [None, "9999", "DC-PASIG"])
+def test_a_clerk_needs_a_store(app, runner, make, branch):
+    make.branch(code="DC-PASIG", name="Pasig DC", kind=BranchKind.DC)
+    args = ["shop", "create-user", "c@example.com", "--name", "C", "--role", "clerk"]
+    result = runner.invoke(
+        args=args + (["--branch", branch] if branch else []),
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code != 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
 LONG_KEY = "k" * 32
 
 
