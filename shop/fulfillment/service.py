@@ -370,11 +370,7 @@ def tracking(package: Package) -> Tracking:
         pickup_by = package.pickup_deadline or (pickup_deadline(arrival) if arrival else None)
     return Tracking(
         stages=stages(package),
-        next_step=(
-            "Next: the delivery staff take it to the distribution center."
-            if package.state is S.RECEIVED and _at_store(package)
-            else NEXT_STEP.get(package.state)
-        ),
+        next_step=_next_step(package),
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
         branch_name=branch.name if branch else "",
@@ -384,6 +380,16 @@ def tracking(package: Package) -> Tracking:
         ],
         pickup_by=pickup_by,
     )
+
+
+def _next_step(package: Package) -> str | None:
+    """What happens next, in the shopper's words: a store-to-store parcel (a seller's) is
+    dropped off at a branch and taken from there to the DC."""
+    if package.state is S.LABEL_ISSUED and package.shipment.source.startswith("seller:"):
+        return "Next: the seller drops it off at a 7-Eleven branch."
+    if package.state is S.RECEIVED and _at_store(package):
+        return "Next: the delivery staff take it to the distribution center."
+    return NEXT_STEP.get(package.state)
 
 
 def _at_store(package: Package) -> bool:

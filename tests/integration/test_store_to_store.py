@@ -129,12 +129,17 @@ def test_store_to_store_end_to_end(app, s2s):
         )
     assert content.drop_off.startswith(w["origin"].code) and content.cod
     assert content.routing == f"origin {w['origin'].code} → DC Pasig → {w['dest'].code}"
+    assert 'href="/sellers/"' in w["client"].get("/account").text  # the way in
     listing = text(w["client"].get("/sellers/"))
     assert "To Juan dela Cruz" in listing and "Label issued" in listing
 
     # Dropped off at the origin branch's counter by its clerk (the POS screen calls this).
+    public = text(w["client"].get(f"/track/{number}"))
+    assert "the seller drops it off at a 7-Eleven branch" in public and "Juan" not in public
     call(app, ecms.drop_off, number, w["origin_clerk"])
     assert package(app, number).location_id == w["origin"].id
+    public = text(w["client"].get(f"/track/{number}"))
+    assert "the delivery staff take it to the distribution center" in public
     with pytest.raises(ecms.NotAtDC):  # inspection only once it is at the DC
         call(app, ecms.accept, number, w["dc_user"], inspection=FITS)
     # The DC's receive scan records its arrival from the branch.
