@@ -245,3 +245,40 @@ def test_a_release_needs_the_couriers_name(app, world, back, dc_client):  # noqa
         )
         assert answer.status_code == 422 and "name of the courier" in text(answer)
     assert package(app, back["shop"][0]).state is S.RETURNING
+
+
+def test_two_releases_at_once_release_once(app, world, back, backend, monkeypatch):  # noqa: F811
+    """On PostgreSQL: both releases read the APO as open (the control: both got past the
+    read), then the conditional UPDATE lets one through; the other changes nothing."""
+    if backend != "postgresql":
+        pytest.skip("race tests need PostgreSQL: SQLite serializes every writer")
+    import threading
+
+    from tests.integration.test_payments import _race
+
+    number = call(app, counter.create_apo, world.dc_user, "shop", back["shop"])
+    real_get = apo_service.get_apo
+    read_open = []
+    both_read = threading.Barrier(2, timeout=20)
+
+    def spying_get(value):
+        found = real_get(value)
+        read_open.append(found.released_at is None)
+        both_read.wait()
+        return found
+
+    monkeypatch.setattr(apo_service, "get_apo", spying_get)
+    results = _race(
+        2, lambda i: call(app, counter.release_apo, world.dc_user, number, f"Courier {i}")
+    )
+    assert read_open == [True, True]  # the control
+    won = [r for r in results if isinstance(r, Apo)]
+    assert len(won) == 1, results
+    assert [type(r) for r in results if not isinstance(r, Apo)] == [apo_service.ApoReleased]
+    with app.app_context():
+        moves = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PackageEvent)
+            .where(PackageEvent.action == "return_to_merchant")
+        )
+    assert moves == 2  # each package once
