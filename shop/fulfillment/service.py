@@ -9,9 +9,9 @@ transaction.
 Moving: one function per transition of the lifecycle (lifecycle.TABLE): drop_off, accept,
 reject, dispatch, arrive, claim, pickup_deadline_passed, pull_out, return_drop_off,
 return_to_merchant, cancel (and expire_pickups, the tick); reach_dc records a package's
-arrival at the DC (from its origin store, or on its way back) without changing its state. Each takes the package's tracking
-number (claim: the shipment's code and the scanned labels) and an `Actor`, and in one unit of
-work (`transaction()`: its own, or the caller's it joins):
+arrival at the DC (from its origin store, or on its way back) without changing its state.
+Each takes the package's tracking number (claim: the shipment's code and the scanned labels)
+and an `Actor`, and in one unit of work (`transaction()`: its own, or the caller's it joins):
 
 1. refuses an actor whose role may not do it (NotAllowed, before any lookup);
 2. finds the package (PackageNotFound, InvalidCode for a mistyped number);
