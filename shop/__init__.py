@@ -67,6 +67,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.counter.views import bp as counter_bp
     from shop.fulfillment.views import bp as fulfillment_bp
     from shop.payments.views import bp as payments_bp
+    from shop.sellers.views import bp as sellers_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cart_bp)
@@ -77,6 +78,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(payments_bp)
     app.register_blueprint(fulfillment_bp)
     app.register_blueprint(counter_bp)
+    app.register_blueprint(sellers_bp)
 
     from shop.cli import shop_cli
 

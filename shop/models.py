@@ -4,12 +4,14 @@ from shop.auth.models import User
 from shop.branches.models import Branch
 from shop.catalog.models import Category, Item
 from shop.checkout.models import Order, OrderLine
-from shop.counter.models import Trip
+from shop.counter.models import Apo, Trip
 from shop.fulfillment.models import Code, Package, PackageEvent, Shipment
 from shop.notify.models import OutboxMessage
 from shop.payments.models import StripeEvent
+from shop.sellers.models import SellerShipment
 
 __all__ = [
+    "Apo",
     "Branch",
     "Category",
     "Code",
@@ -19,6 +21,7 @@ __all__ = [
     "OutboxMessage",
     "Package",
     "PackageEvent",
+    "SellerShipment",
     "Shipment",
     "StripeEvent",
     "Trip",

@@ -17,6 +17,7 @@ from shop.counter import service as counter
 from shop.fulfillment import packing
 from shop.fulfillment import service as ecms
 from shop.money import Money
+from shop.sellers import service as sellers
 
 
 class ShownRules:
@@ -77,6 +78,33 @@ class ShownRules:
     def branch_search_length(self) -> int:
         """The longest branch search, in characters (branches' MAX_QUERY)."""
         return branches.MAX_QUERY
+
+    # --- store-to-store (shop.sellers) and the APO (shop.counter) ---
+
+    @property
+    def seller_measure_length(self) -> int:
+        """The longest parcel measurement as typed (sellers' MEASURE_LENGTH)."""
+        return sellers.MEASURE_LENGTH
+
+    @property
+    def seller_contents_length(self) -> int:
+        """The longest description of a parcel's contents (sellers' CONTENTS_LENGTH)."""
+        return sellers.CONTENTS_LENGTH
+
+    @property
+    def seller_amount_length(self) -> int:
+        """The longest COD amount as typed (sellers' AMOUNT_LENGTH)."""
+        return sellers.AMOUNT_LENGTH
+
+    @property
+    def seller_max_cod(self) -> Money:
+        """The most a buyer pays in cash at pickup (sellers' MAX_COD)."""
+        return sellers.MAX_COD
+
+    @property
+    def courier_length(self) -> int:
+        """The longest courier's name on an APO's release (counter's COURIER_LENGTH)."""
+        return counter.COURIER_LENGTH
 
 
 def init_app(app) -> None:

@@ -13,6 +13,17 @@ import sqlalchemy as sa
 from shop import clock, codes
 from shop.branches.models import Branch
 from shop.codes import CodeType
+from shop.counter import apo
+from shop.counter.apo import (  # noqa: F401  (the APO's operations, through this service)
+    ApoChanged,
+    ApoNotFound,
+    create_apo,
+    get_apo,
+    merchant_name,
+    recent_apos,
+    release_apo,
+    returning_groups,
+)
 from shop.counter.models import Trip
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
@@ -55,10 +66,13 @@ class Handled:
     weight_g: int
     destination: str
     reason: str = ""  # a rejection's reason
+    came_from: str = ""  # the store it was dropped off at, when it came from one
+    merchant: str = ""  # a package going back: whose APO it joins
 
 
-def _handled(package: Package, reason: str = "") -> Handled:
+def _handled(package: Package, reason: str = "", came_from: str = "") -> Handled:
     branch = db.session.get(Branch, package.shipment.branch_id)
+    returning = package.state is PackageState.RETURNING
     return Handled(
         tracking_number=package.tracking_number,
         state=package.state,
@@ -67,6 +81,8 @@ def _handled(package: Package, reason: str = "") -> Handled:
         weight_g=package.weight_g,
         destination=branch.name if branch is not None else "",
         reason=reason,
+        came_from=came_from,
+        merchant=apo.merchant_name(package.shipment.source) if returning else "",
     )
 
 
@@ -84,9 +100,17 @@ def counter_of(terminal, shift) -> tuple[str, str]:
 
 
 def receive(tracking_number, actor: ecms.Actor) -> Handled:
-    """A package handed in at the DC: label_issued → received. A mistyped number is refused
-    by its check digit before any lookup (codes.parse)."""
+    """A package handed in at the DC. A merchant's, at label_issued: dropped off here
+    (received). One received at a store's counter (store-to-store), brought by the delivery
+    staff, or one going back to its merchant (returning): it reaches the DC (an event; its
+    state stays), ready for inspection or the APO. A mistyped number is refused by its check
+    digit before any lookup (codes.parse); the role is checked before the lookup too."""
     number = codes.parse(tracking_number, CodeType.TRACKING)
+    ecms.check_role(ecms.A.REACH_DC, actor, ecms.distribution_center_id())
+    found = ecms.get_package(number)
+    if found.state in (PackageState.RECEIVED, PackageState.RETURNING):
+        came_from = ecms.package_place_name(found.location_id)
+        return _handled(ecms.reach_dc(number, actor), came_from=came_from)
     return _handled(ecms.drop_off(number, actor))
 
 

@@ -43,6 +43,8 @@ def _page(status: int = 200, **context):
         counter=_counter(),
         groups=service.accepted_groups(),
         trips=service.recent_trips(),
+        apo_groups=service.returning_groups(),
+        apos=service.recent_apos(),
         **context,
     ), status
 
@@ -149,3 +151,52 @@ def manifest(trip_number: str):
         trip=trip,
         items={p.id: service.units(p.contents) for p in trip.packages},
     )
+
+
+# --- the APO: packages going back to their merchants ---------------------------------------------
+
+
+@bp.post("/dc/apo")
+@role_required(Role.DC, Role.ADMIN)
+def create_apo():
+    """An APO for one merchant's returning packages at the DC, as the screen listed them;
+    then its printable document."""
+    form = request.form
+    try:
+        number = service.create_apo(_actor(), form.get("merchant"), form.getlist("packages"))
+    except DomainError as exc:
+        return _page(status_of(exc), apo_error=exc)
+    return redirect(url_for("counter.apo", apo_number=number), 303)
+
+
+def _apo_page(number, status: int = 200, **context):
+    try:
+        apo = service.get_apo(number)
+    except DomainError as exc:
+        return render_template("counter/apo.html", error=exc), status_of(exc)
+    return render_template(
+        "counter/apo.html",
+        apo=apo,
+        items={p.id: service.units(p.contents) for p in apo.packages},
+        **context,
+    ), status
+
+
+@bp.get("/dc/apo/<apo_number>")
+@role_required(Role.DC, Role.ADMIN)
+@counter_lookup_limit
+def apo(apo_number: str):
+    """An APO's printable document (A4): what the merchant's courier signs for."""
+    return _apo_page(apo_number)
+
+
+@bp.post("/dc/apo/<apo_number>/release")
+@role_required(Role.DC, Role.ADMIN)
+@counter_lookup_limit
+def release_apo(apo_number: str):
+    """The merchant's courier takes the packages: all of them returned to the merchant."""
+    try:
+        service.release_apo(_actor(), apo_number, request.form.get("courier"))
+    except DomainError as exc:
+        return _apo_page(apo_number, status_of(exc), release_error=exc)
+    return redirect(url_for("counter.apo", apo_number=apo_number.strip().upper()), 303)

@@ -76,6 +76,7 @@ class LabelContent:
     package_count: int
     reference: str  # the shop's order number
     weight: str  # "1.25 kg"
+    drop_off: str = ""  # store-to-store: the branch the seller hands it in at ("0456 Name")
 
 
 def _weight(grams: int) -> str:
@@ -90,13 +91,18 @@ def _origin(package: Package, dc_id: int | None) -> Branch | None:
     return None
 
 
-def label_content(package: Package) -> LabelContent:
+def label_content(package: Package, *, origin_id: int | None = None) -> LabelContent:
+    """What the label of `package` says. `origin_id` is the store a seller will drop it off
+    at (store-to-store): the label names it and routes from it until a drop-off says where it
+    really was handed in."""
     shipment = package.shipment
     branch = db.session.get(Branch, shipment.branch_id)
     dc_id = service.distribution_center_id()
     dc = db.session.get(Branch, dc_id) if dc_id is not None else None
     dc_name = dc.name if dc is not None else "DC"
     origin = _origin(package, dc_id)
+    if origin is None and origin_id is not None and origin_id != dc_id:
+        origin = db.session.get(Branch, origin_id)
     routing = f"via {dc_name} → {branch.code}"
     if origin is not None:
         routing = f"origin {origin.code} → {dc_name} → {branch.code}"
@@ -120,16 +126,20 @@ def label_content(package: Package) -> LabelContent:
         package_count=len(siblings),
         reference=shipment.reference,
         weight=_weight(package.weight_g),
+        drop_off=f"{origin.code} {origin.name}" if origin is not None else "",
     )
 
 
-def label_pdf(shipment_or_packages: Shipment | list[Package]) -> bytes:
-    """A PDF with one A6 page per package: every package of a shipment, or the ones given."""
+def label_pdf(
+    shipment_or_packages: Shipment | list[Package], *, origin_id: int | None = None
+) -> bytes:
+    """A PDF with one A6 page per package: every package of a shipment, or the ones given
+    (`origin_id`: see label_content)."""
     if isinstance(shipment_or_packages, Shipment):
         packages = list(shipment_or_packages.packages)
     else:
         packages = list(shipment_or_packages)
-    return render([label_content(p) for p in packages])
+    return render([label_content(p, origin_id=origin_id) for p in packages])
 
 
 def _pdf() -> FPDF:
@@ -180,7 +190,8 @@ def _draw(pdf: FPDF, label: LabelContent) -> None:
     # Header: who sends it and how, and which package of the order this is.
     _text(pdf, 6, "CLiQQ Shop", 13, bold=True)
     _text(pdf, 6, f"Package {label.package_no} of {label.package_count}", 10, bold=True, align="R")
-    _text(pdf, 12.5, "7-Eleven store pickup", 9)
+    where = f"Drop off: {label.drop_off}" if label.drop_off else "7-Eleven store pickup"
+    _text(pdf, 12.5, where if len(where) <= 34 else where[:33] + "…", 9)
     _text(pdf, 12.5, f"Order {label.reference}", 9, align="R")
     _rule(pdf, 18)
     # The barcode and its number, big.

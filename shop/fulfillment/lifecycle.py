@@ -36,6 +36,9 @@ class Action(enum.StrEnum):
     RETURN_DROP_OFF = "return_drop_off"
     RETURN_TO_MERCHANT = "return_to_merchant"
     CANCEL = "cancel"
+    # Not a change of state: the package reaches the DC (from the store it was dropped off at,
+    # or on its way back to its merchant) and is there now. An event, location = the DC.
+    REACH_DC = "reach_dc"
 
 
 class Place(enum.StrEnum):
@@ -71,6 +74,9 @@ TABLE: tuple[Transition, ...] = (
     # or an operator may cancel.
     _t(S.LABEL_ISSUED, A.CANCEL, S.CANCELLED, {SHOP, ADMIN}, Place.ANYWHERE),
     # Inspection and dispatch happen at the DC only.
+    # A package dropped off at a store's counter comes to the DC with the delivery staff: the
+    # DC's receive scan records its arrival (it stays received, and is at the DC now).
+    _t(S.RECEIVED, A.REACH_DC, S.RECEIVED, {DC, ADMIN}, Place.DC),
     _t(S.RECEIVED, A.ACCEPT, S.ACCEPTED, {DC, ADMIN}, Place.DC),
     _t(S.RECEIVED, A.REJECT, S.REJECTED, {DC, ADMIN}, Place.DC),
     _t(S.ACCEPTED, A.DISPATCH, S.IN_TRANSIT, {DC, ADMIN}, Place.DC),
@@ -83,7 +89,9 @@ TABLE: tuple[Transition, ...] = (
     # A return is dropped at any branch's counter.
     _t(S.CLAIMED, A.RETURN_DROP_OFF, S.RETURN_DROPPED_OFF, {CLERK, ADMIN}, Place.OWN),
     _t(S.RETURN_DROPPED_OFF, A.PULL_OUT, S.RETURNING, {CLERK, ADMIN}, Place.HOLDER),
-    # The APO's release at the DC hands it to the merchant.
+    # A package going back reaches the DC (scanned in: it stays returning, at the DC now) ...
+    _t(S.RETURNING, A.REACH_DC, S.RETURNING, {DC, ADMIN}, Place.DC),
+    # ... and the APO's release at the DC hands it to the merchant.
     _t(S.RETURNING, A.RETURN_TO_MERCHANT, S.RETURNED_TO_MERCHANT, {DC, ADMIN}, Place.DC),
 )
 
@@ -135,6 +143,7 @@ ACTION_WORDS = {
     A.RETURN_DROP_OFF: "take a return in",
     A.RETURN_TO_MERCHANT: "hand a package back to its merchant",
     A.CANCEL: "cancel a package",
+    A.REACH_DC: "take a package in at the distribution center",
 }
 
 

@@ -8,9 +8,10 @@ transaction.
 
 Moving: one function per transition of the lifecycle (lifecycle.TABLE): drop_off, accept,
 reject, dispatch, arrive, claim, pickup_deadline_passed, pull_out, return_drop_off,
-return_to_merchant, cancel (and expire_pickups, the tick). Each takes the package's tracking
-number (claim: the shipment's code and the scanned labels) and an `Actor`, and in one unit of
-work (`transaction()`: its own, or the caller's it joins):
+return_to_merchant, cancel (and expire_pickups, the tick); reach_dc records a package's
+arrival at the DC (from its origin store, or on its way back) without changing its state.
+Each takes the package's tracking number (claim: the shipment's code and the scanned labels)
+and an `Actor`, and in one unit of work (`transaction()`: its own, or the caller's it joins):
 
 1. refuses an actor whose role may not do it (NotAllowed, before any lookup);
 2. finds the package (PackageNotFound, InvalidCode for a mistyped number);
@@ -370,7 +371,7 @@ def tracking(package: Package) -> Tracking:
         pickup_by = package.pickup_deadline or (pickup_deadline(arrival) if arrival else None)
     return Tracking(
         stages=stages(package),
-        next_step=NEXT_STEP.get(package.state),
+        next_step=_next_step(package),
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
         branch_name=branch.name if branch else "",
@@ -382,6 +383,22 @@ def tracking(package: Package) -> Tracking:
     )
 
 
+def _next_step(package: Package) -> str | None:
+    """What happens next, in the shopper's words: a store-to-store parcel (a seller's) is
+    dropped off at a branch and taken from there to the DC."""
+    if package.state is S.LABEL_ISSUED and package.shipment.source.startswith("seller:"):
+        return "Next: the seller drops it off at a 7-Eleven branch."
+    if package.state is S.RECEIVED and _at_store(package):
+        return "Next: the delivery staff take it to the distribution center."
+    return NEXT_STEP.get(package.state)
+
+
+def _at_store(package: Package) -> bool:
+    """Is the package at a store (not the DC): dropped off at a counter, not at the DC yet."""
+    place = db.session.get(Branch, package.location_id) if package.location_id else None
+    return place is not None and place.kind != BranchKind.DC
+
+
 def event_text(event: PackageEvent) -> str:
     """What one event says on the public timeline: its new state in the shopper's words (a
     drop-off at a store counter is said as such); no names, no personal data."""
@@ -389,6 +406,8 @@ def event_text(event: PackageEvent) -> str:
         place = db.session.get(Branch, event.branch_id)
         if place is not None and place.kind != BranchKind.DC:
             return "Dropped off at a 7-Eleven branch"
+    if event.action == A.REACH_DC and event.to_state is S.RETURNING:
+        return "Back at the distribution center, to be returned to the seller"
     return STATE_TEXT[event.to_state]
 
 
@@ -619,6 +638,8 @@ def transition(
         actor = Actor(role=SYSTEM, name=actor)
     next_state(package.state, action)
     values = {}
+    if action in (A.DROP_OFF, A.REACH_DC):  # handed in where the actor is (default: the DC)
+        values = {"location_id": actor.branch_id or distribution_center_id()}
     if action == A.ARRIVE:
         values = {
             "location_id": package.shipment.branch_id,
@@ -638,12 +659,59 @@ def drop_off(tracking_number: str, actor: Actor, *, detail: dict | None = None) 
     return package
 
 
+class NotAtDC(Conflict):
+    """That package isn't at the distribution center yet: scan it in at Receive first."""
+
+    code = "not_at_dc"
+
+
+class AlreadyAtDC(Conflict):
+    """That package is already at the distribution center."""
+
+    code = "already_at_dc"
+
+
+@transaction()
+def reach_dc(tracking_number: str, actor: Actor) -> Package:
+    """A package reaches the DC and is there now (location = the DC), its state unchanged: a
+    package received at a store's counter (store-to-store: the origin branch handed it to the
+    delivery staff), or one returning to its merchant (it joins the APO). One event (action
+    reach_dc, where it came from in its detail). Raises AlreadyAtDC for a package already
+    there. DC or admin, at the DC."""
+    package, dc_id = _subject(A.REACH_DC, tracking_number, actor)
+    if dc_id is None or package.location_id == dc_id:
+        raise AlreadyAtDC(
+            f"That package is already at the distribution center: it is "
+            f"{state_words(package.state)}."
+        )
+    came_from = package.location_id
+    detail = {"from": package_place_name(came_from)} if came_from is not None else None
+    _move(
+        [package],
+        A.REACH_DC,
+        actor,
+        values={"location_id": dc_id},
+        where_id=dc_id,
+        detail=detail,
+    )
+    return package
+
+
+def _at_dc(package: Package, dc_id: int | None) -> None:
+    """Inspection happens at the DC: a package still at the store it was dropped off at
+    (store-to-store) must reach it first (reach_dc)."""
+    if dc_id is None or package.location_id != dc_id:
+        raise NotAtDC()
+
+
 @transaction()
 def accept(tracking_number: str, actor: Actor, *, inspection: Inspection) -> Package:
     """received → accepted at the DC's inspection; the measurements go on the event. Raises
-    FailsInspection (naming why) for a package over the branch limit or damaged: reject it.
-    DC or admin, at the DC."""
+    FailsInspection (naming why) for a package over the branch limit or damaged: reject it;
+    NotAtDC for a package not at the DC yet (still at its origin branch). DC or admin, at the
+    DC."""
     package, dc_id = _subject(A.ACCEPT, tracking_number, actor)
+    _at_dc(package, dc_id)
     problems = inspection_problems(inspection)
     if problems:
         raise FailsInspection(" ".join([*problems, "Reject it, with the reason."]))
@@ -666,6 +734,7 @@ def reject(
     The branch's shelf slot comes back; the shopper is told. DC or admin, at the DC. Raises
     InvalidInput for a missing reason."""
     package, dc_id = _subject(A.REJECT, tracking_number, actor)
+    _at_dc(package, dc_id)
     reason = " ".join(reason.split()) if isinstance(reason, str) else ""
     if not 3 <= len(reason) <= 500:
         raise InvalidInput("Say why the package is rejected (3 to 500 characters).", field="reason")

@@ -363,6 +363,12 @@ def test_store_to_store_drop_off_at_the_origin_branch(app, client, world):
     dropped = package(app, number)
     assert dropped.state is S.RECEIVED and dropped.location_id == world.b.id
     assert "Dropped off at a 7-Eleven branch" in text(client.get(f"/track/{number}"))
+    with pytest.raises(ecms.NotAtDC):  # inspection waits until it reaches the DC
+        call(app, ecms.accept, number, world.dc_user, inspection=FITS)
+    call(app, ecms.reach_dc, number, world.dc_user)
+    assert package(app, number).location_id == world.dc.id
+    with pytest.raises(ecms.AlreadyAtDC):
+        call(app, ecms.reach_dc, number, world.dc_user)
     call(app, ecms.accept, number, world.dc_user, inspection=FITS)
     assert package(app, number).location_id == world.dc.id
 
@@ -471,7 +477,7 @@ def _attempt(app, world, action, shipped, number):
         return call(app, ecms.accept, number, world.dc_user, inspection=FITS)
     if action is A.REJECT:
         return call(app, ecms.reject, number, world.dc_user, reason="Damaged")
-    by_dc = {A.DROP_OFF, A.DISPATCH, A.RETURN_TO_MERCHANT}
+    by_dc = {A.DROP_OFF, A.DISPATCH, A.RETURN_TO_MERCHANT, A.REACH_DC}
     function = getattr(ecms, action.value)
     return call(app, function, number, world.dc_user if action in by_dc else world.clerk_a)
 

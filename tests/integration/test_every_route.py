@@ -69,6 +69,8 @@ FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
     "expected_total", "branch_code", "branch_q", "branch_near", "action", "item_id",
     "quantity", "current", "new", "confirm", "payment_method", "payment_intent", "key",
+    "origin_code", "length", "width", "height", "weight", "contents", "amount", "frozen",
+    "merchant", "packages", "courier",
 ]  # fmt: skip
 
 
@@ -112,6 +114,13 @@ FILLERS = {
         ("t-20261201-000001", False),
         ("junk", False),
         ("T" * 400, False),
+    ],
+    "shipment_id": lambda w: [("1", False), ("2147483647", False)],
+    "apo_number": lambda w: [
+        ("APO-20261201-000001", False),
+        ("apo-20261201-000001", False),
+        ("junk", False),
+        ("A" * 400, False),
     ],
     "message_id": lambda w: [
         (w.message_id, False),

@@ -23,6 +23,8 @@ EXPECTED = {
     (S.CLAIMED, "return_drop_off"): S.RETURN_DROPPED_OFF,
     (S.RETURN_DROPPED_OFF, "pull_out"): S.RETURNING,
     (S.RETURNING, "return_to_merchant"): S.RETURNED_TO_MERCHANT,
+    (S.RECEIVED, "reach_dc"): S.RECEIVED,  # arrival at the DC: an event, not a new state
+    (S.RETURNING, "reach_dc"): S.RETURNING,
 }
 
 

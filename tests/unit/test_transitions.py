@@ -37,6 +37,9 @@ DESIGN = {
     (S.CLAIMED, A.RETURN_DROP_OFF): S.RETURN_DROPPED_OFF,
     (S.RETURN_DROPPED_OFF, A.PULL_OUT): S.RETURNING,
     (S.RETURNING, A.RETURN_TO_MERCHANT): S.RETURNED_TO_MERCHANT,
+    # Arrival at the DC (docs/decisions.md, "Store-to-store"): an event, not a new state.
+    (S.RECEIVED, A.REACH_DC): S.RECEIVED,
+    (S.RETURNING, A.REACH_DC): S.RETURNING,
 }
 
 # Who may do each action, and where: "own" (where the actor works), "dc", "destination" (the
@@ -53,6 +56,7 @@ WHO = {
     A.PULL_OUT: ({"clerk", "admin"}, "holder"),
     A.RETURN_DROP_OFF: ({"clerk", "admin"}, "own"),
     A.RETURN_TO_MERCHANT: ({"dc", "admin"}, "dc"),
+    A.REACH_DC: ({"dc", "admin"}, "dc"),
 }
 
 DC_ID, DESTINATION, ELSEWHERE, HOLDER = 1, 10, 11, 20
