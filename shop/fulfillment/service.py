@@ -719,6 +719,14 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
         deadline=deadline,
         subject=f"Ready for pickup at {branch.name} until {format_manila(deadline)}",
     )
+    _text(
+        shipment,
+        "ready",
+        key=f"sms-package-ready-{package.tracking_number}-{shipment.branch_id}",
+        packages=[package],
+        branch_name=branch.name,
+        deadline=deadline,
+    )
     return package
 
 
@@ -1014,6 +1022,41 @@ def expire_pickups(now: datetime | None = None, batch: int = 200) -> int:
     return moved
 
 
+def unclaimed_return_period() -> timedelta:
+    """How long an unclaimed package waits for its branch's pull_out before the tick sends it
+    back itself: the UNCLAIMED_RETURN_HOURS setting (default 24; 0: at once)."""
+    return timedelta(hours=current_app.config["UNCLAIMED_RETURN_HOURS"])
+
+
+@transaction()
+def send_back(tracking_number: str, actor: Actor) -> Package:
+    """unclaimed → returning by the shop's clock (Actor.system()) once UNCLAIMED_RETURN_HOURS
+    have passed since the pickup deadline and no clerk has pulled it out: its shelf slot comes
+    back and it is on its way back to the seller (no place until the DC's APO). Raises NotDue
+    before then. The tick does this in batches (shop.fulfillment.timing.send_back_unclaimed)."""
+    package, _ = _subject(A.SEND_BACK, tracking_number, actor)
+    due = package.pickup_deadline
+    if due is None or due + unclaimed_return_period() > clock.now():
+        raise NotDue("It waits for its branch to hand it over until its grace period ends.")
+    _sent_back(package, actor)
+    return package
+
+
+def _sent_back(package: Package, actor: Actor, *, strict: bool = True) -> bool:
+    holder = package.location_id
+    moved = _move(
+        [package],
+        A.SEND_BACK,
+        actor,
+        values={"location_id": None},
+        where_id=holder,
+        strict=strict,
+    )
+    if moved:
+        _give_back_shelf(package.shipment, 1)
+    return moved
+
+
 @transaction()
 def pull_out(tracking_number: str, actor: Actor, *, detail: dict | None = None) -> Package:
     """unclaimed or return_dropped_off → returning: the branch holding it hands it to the
@@ -1134,6 +1177,8 @@ def package_place_name(branch_id: int | None) -> str:
 # --- what the shopper is told --------------------------------------------------------------------
 
 MAIL_SUBJECTS = {
+    "reminder": "Reminder: your CLiQQ Shop package waits for you",
+    "rerouted": "Your CLiQQ Shop order goes to another branch",
     "rejected": "Your CLiQQ Shop package couldn't be sent",
     "claimed": "Picked up: your CLiQQ Shop order",
     "unclaimed": "Not picked up: your CLiQQ Shop package goes back",
@@ -1163,6 +1208,89 @@ def _mail(
         **facts,
     )
     notify.enqueue_mail(shipment.recipient_email, subject or MAIL_SUBJECTS[event], text, key=key)
+
+
+def _text(shipment: Shipment, event: str, *, key: str, packages, **facts) -> None:
+    """Queue the shopper's text message about `event` (templates/fulfillment/sms/<event>.txt)
+    next to its mail, in the caller's transaction: only when a text sender is configured
+    (notify.texts_enabled()) and the shipment has a phone number. Once per `key`."""
+    if not shipment.recipient_phone or not notify.texts_enabled():
+        return
+    text = render_template(
+        f"fulfillment/sms/{event}.txt",
+        reference=shipment.reference,
+        code=shipment_code(shipment),
+        amount_due_now=shipment.amount_due if shipment.payment is PaymentMode.COD else 0,
+        packages=[(p.tracking_number, tracking_link(p.tracking_number)) for p in packages],
+        **facts,
+    )
+    notify.enqueue_sms(shipment.recipient_phone, " ".join(text.split()), key=key)
+
+
+def notify_reminder(package: Package) -> None:
+    """Queue the pickup reminder of a package waiting at its branch (mail, and a text when a
+    sender is configured): once per package and pickup deadline (a re-routed package has a new
+    deadline, and is reminded again). Flushes only: the tick's batch commits it."""
+    shipment = package.shipment
+    deadline = package.pickup_deadline
+    branch = db.session.get(Branch, shipment.branch_id)
+    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M")
+    facts = {"branch_name": branch.name, "deadline": deadline}
+    _mail(
+        shipment,
+        "reminder",
+        key=f"package-reminder-{package.tracking_number}-{stamp}",
+        packages=[package],
+        subject=f"Reminder: pick up your package at {branch.name} by {format_manila(deadline)}",
+        **facts,
+    )
+    _text(
+        shipment,
+        "reminder",
+        key=f"sms-package-reminder-{package.tracking_number}-{stamp}",
+        packages=[package],
+        **facts,
+    )
+
+
+def notify_rerouted(
+    shipment: Shipment,
+    old_branch: Branch,
+    new_branch: Branch,
+    *,
+    packages: Iterable[Package] | None = None,
+    reason: str = "",
+    change_link: str | None = None,
+) -> None:
+    """Tell the shopper their order now goes to `new_branch` instead of `old_branch` (closed):
+    a mail, and a text when a sender is configured, queued in the caller's transaction (the
+    re-route's), once per shipment and new branch. `packages`: those re-routed (default: every
+    package of the shipment); `reason`: a short public reason ("the branch is closed today");
+    `change_link`: where the shopper may pick another branch (their order page), if any. The
+    codes stay the same, and the mail says so. Flushes only."""
+    moved = list(packages) if packages is not None else list(shipment.packages)
+    facts = {
+        "old_branch_name": old_branch.name,
+        "new_branch_name": new_branch.name,
+        "new_branch_address": getattr(new_branch, "address", "") or "",
+        "reason": " ".join(str(reason).split())[:200],
+        "change_link": change_link,
+    }
+    _mail(
+        shipment,
+        "rerouted",
+        key=f"shipment-rerouted-{shipment.id}-{new_branch.id}",
+        packages=moved,
+        subject=f"Your CLiQQ Shop order now goes to {new_branch.name}",
+        **facts,
+    )
+    _text(
+        shipment,
+        "rerouted",
+        key=f"sms-shipment-rerouted-{shipment.id}-{new_branch.id}",
+        packages=moved,
+        **facts,
+    )
 
 
 def tracking_link(number: str) -> str:
