@@ -92,11 +92,12 @@ def remind_pickups(now: datetime | None = None, batch: int = BATCH) -> int:
     reminded = 0
     with transaction():
         ids = db.session.scalars(
-            sa.select(Package.id)
-            .where(due)
-            .order_by(Package.pickup_deadline, Package.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
+            _locked(
+                sa.select(Package.id)
+                .where(due)
+                .order_by(Package.pickup_deadline, Package.id)
+                .limit(batch)
+            )
         ).all()
         if not ids:
             return 0
@@ -122,8 +123,14 @@ def remind_pickups(now: datetime | None = None, batch: int = BATCH) -> int:
     return reminded
 
 
+def _locked(query):
+    """Take the rows for this tick alone: another tick skips them instead of waiting."""
+    return query.with_for_update(skip_locked=True)
+
+
 def _due_on_table(now: datetime, window_end: datetime):
     c = PACKAGES.c
+    """The UPDATE's re-check of what the SELECT found: still due, still not reminded."""
     return (
         c.state == S.AT_BRANCH,
         c.pickup_deadline > now,
