@@ -286,19 +286,21 @@ def get_package(tracking_number: str) -> Package:
     return package
 
 
+# What public tracking says, in a shopper's words: the headline of each state, what comes next,
+# and where (the destination branch while it comes or waits; never a person, a phone or a code).
 STATE_TEXT = {
-    S.LABEL_ISSUED: "Label issued: being prepared by the seller",
+    S.LABEL_ISSUED: "Being prepared by the seller",
     S.RECEIVED: "Received at the distribution center",
     S.ACCEPTED: "Checked and accepted at the distribution center",
-    S.REJECTED: "Rejected at inspection",
+    S.REJECTED: "Couldn't be sent: it didn't pass the check at the distribution center",
     S.IN_TRANSIT: "On its way to the branch",
     S.AT_BRANCH: "Ready for pickup at the branch",
     S.CLAIMED: "Picked up",
     S.UNCLAIMED: "Not picked up in time",
-    S.RETURN_DROPPED_OFF: "Return dropped off",
+    S.RETURN_DROPPED_OFF: "Return dropped off at a 7-Eleven branch",
     S.RETURNING: "On its way back to the seller",
     S.RETURNED_TO_MERCHANT: "Returned to the seller",
-    S.CANCELLED: "Cancelled",
+    S.CANCELLED: "Cancelled before it was sent",
 }
 
 
@@ -320,6 +322,35 @@ NEXT_STEP = {
     S.RECEIVED: "Next: it is checked at the distribution center.",
     S.ACCEPTED: "Next: it leaves the distribution center for the branch.",
     S.IN_TRANSIT: "Next: it arrives at the branch. This page says when it is ready.",
+    S.AT_BRANCH: (
+        "Bring the code from your order email to the branch's counter before the date above. "
+        "After that it goes back to the seller."
+    ),
+    S.CLAIMED: "It is yours: nothing more happens to this package.",
+    S.REJECTED: "It won't come to the branch: it goes back to the seller.",
+    S.UNCLAIMED: (
+        "It can no longer be picked up: the branch hands it to our delivery staff, and it "
+        "goes back to the seller."
+    ),
+    S.RETURN_DROPPED_OFF: "Next: it goes back to the seller through our distribution center.",
+    S.RETURNING: "Next: our distribution center hands it back to the seller.",
+    S.RETURNED_TO_MERCHANT: "It is back with the seller: nothing more happens to this package.",
+    S.CANCELLED: "It won't be sent: nothing more happens to this package.",
+}
+
+# Where the page says it is going (or was), by state: the destination branch's name only.
+BRANCH_LINE = {
+    **dict.fromkeys((S.LABEL_ISSUED, S.RECEIVED, S.ACCEPTED, S.IN_TRANSIT), "Going to {branch}"),
+    S.AT_BRANCH: "At {branch}",
+    S.CLAIMED: "Picked up at {branch}",
+    S.UNCLAIMED: "Waited at {branch}",
+}
+
+# What an event says on the timeline when its action says more than its new state.
+ACTION_TEXT = {
+    A.PULL_OUT: "Handed to our delivery staff to go back to the seller",
+    A.SEND_BACK: "Sent back to the seller: it wasn't picked up in time",
+    "reroute": "Sent to another branch",
 }
 
 
@@ -332,6 +363,8 @@ class Tracking:
     pickup_by: datetime | None = None  # while it waits at the branch: its pickup deadline
     stages: tuple[Stage, ...] = ()  # on its way forward: every stage, done and to come
     next_step: str | None = None  # what happens next, in the shopper's words
+    branch_line: str | None = None  # "Going to 7-Eleven ...", "Picked up at ..."
+    rerouted: bool = False  # it was sent to another branch on its way
 
 
 def stages(package: Package) -> tuple[Stage, ...]:
@@ -343,7 +376,8 @@ def stages(package: Package) -> tuple[Stage, ...]:
     said = {}
     for event in package.events:
         reached.setdefault(event.to_state, event.at)
-        said.setdefault(event.to_state, event_text(event))
+        if event.to_state not in said and event.action != "reroute":
+            said[event.to_state] = event_text(event)
     here = FORWARD.index(package.state)
     return tuple(
         Stage(
@@ -360,7 +394,8 @@ def stages(package: Package) -> tuple[Stage, ...]:
 
 
 def tracking(package: Package) -> Tracking:
-    """What public tracking shows: state, destination branch and timeline; no personal data."""
+    """What public tracking shows: state, destination branch, what comes next and timeline, in
+    a shopper's words; no personal data (no names, phones, codes or clerks)."""
     from shop.branches.service import get_branch_by_id
 
     branch = get_branch_by_id(package.shipment.branch_id)
@@ -368,12 +403,16 @@ def tracking(package: Package) -> Tracking:
     if package.state is S.AT_BRANCH:
         arrival = arrived_at(package)
         pickup_by = package.pickup_deadline or (pickup_deadline(arrival) if arrival else None)
+    branch_name = branch.name if branch else ""
+    line = BRANCH_LINE.get(package.state)
     return Tracking(
         stages=stages(package),
         next_step=NEXT_STEP.get(package.state),
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
-        branch_name=branch.name if branch else "",
+        branch_name=branch_name,
+        branch_line=line.format(branch=branch_name) if line and branch_name else None,
+        rerouted=any(event.action == "reroute" for event in package.events),
         timeline=[
             *((event.at, event_text(event)) for event in reversed(package.events)),
             (package.created_at, STATE_TEXT[S.LABEL_ISSUED]),
@@ -383,8 +422,12 @@ def tracking(package: Package) -> Tracking:
 
 
 def event_text(event: PackageEvent) -> str:
-    """What one event says on the public timeline: its new state in the shopper's words (a
-    drop-off at a store counter is said as such); no names, no personal data."""
+    """What one event says on the public timeline, in the shopper's words: what its action
+    did when that says more (a pull-out, the tick sending it back, a re-route, whatever its
+    states), else its new state (a drop-off at a store counter said as such); no names, no
+    personal data."""
+    if event.action in ACTION_TEXT:
+        return ACTION_TEXT[event.action]
     if event.action == A.DROP_OFF and event.branch_id is not None:
         place = db.session.get(Branch, event.branch_id)
         if place is not None and place.kind != BranchKind.DC:
