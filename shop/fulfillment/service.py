@@ -1248,16 +1248,23 @@ def _mail(
         payment=shipment.payment.value,
         amount_due_now=shipment.amount_due if shipment.payment is PaymentMode.COD else 0,
         packages=[(p.tracking_number, tracking_link(p.tracking_number)) for p in packages],
+        texts=_texts_to(shipment),  # a text goes with it: the mail may say so, never otherwise
         **facts,
     )
     notify.enqueue_mail(shipment.recipient_email, subject or MAIL_SUBJECTS[event], text, key=key)
+
+
+def _texts_to(shipment: Shipment) -> bool:
+    """True when the shopper's messages about this shipment also go by text: a sender is
+    configured and the shipment has a phone number."""
+    return bool(shipment.recipient_phone) and notify.texts_enabled()
 
 
 def _text(shipment: Shipment, event: str, *, key: str, packages, **facts) -> None:
     """Queue the shopper's text message about `event` (templates/fulfillment/sms/<event>.txt)
     next to its mail, in the caller's transaction: only when a text sender is configured
     (notify.texts_enabled()) and the shipment has a phone number. Once per `key`."""
-    if not shipment.recipient_phone or not notify.texts_enabled():
+    if not _texts_to(shipment):
         return
     text = render_template(
         f"fulfillment/sms/{event}.txt",
