@@ -323,8 +323,8 @@ NEXT_STEP = {
     S.ACCEPTED: "Next: it leaves the distribution center for the branch.",
     S.IN_TRANSIT: "Next: it arrives at the branch. This page says when it is ready.",
     S.AT_BRANCH: (
-        "Bring the code from your order email to the branch's counter before the date above. "
-        "After that it goes back to the seller."
+        "Show the code from your order email at the branch's counter. After the deadline it "
+        "goes back to the seller."
     ),
     S.CLAIMED: "It is yours: nothing more happens to this package.",
     S.REJECTED: "It won't come to the branch: it goes back to the seller.",

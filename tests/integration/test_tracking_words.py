@@ -92,7 +92,7 @@ WORDS = {
     S.RECEIVED: ("Received at the distribution center", "Next: it is checked", "Going to"),
     S.ACCEPTED: ("Checked and accepted", "Next: it leaves the distribution center", "Going to"),
     S.IN_TRANSIT: ("On its way to the branch", "Next: it arrives at the branch", "Going to"),
-    S.AT_BRANCH: ("Ready for pickup at the branch", "Bring the code from your order email", "At"),
+    S.AT_BRANCH: ("Ready for pickup at the branch", "Show the code from your order email", "At"),
     S.CLAIMED: ("Picked up", "It is yours", "Picked up at"),
     S.REJECTED: ("Couldn't be sent: it didn't pass the check", "goes back to the seller", None),
     S.UNCLAIMED: ("Not picked up in time", "It can no longer be picked up", "Waited at"),
