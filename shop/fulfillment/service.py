@@ -432,7 +432,7 @@ def event_text(event: PackageEvent) -> str:
         place = db.session.get(Branch, event.branch_id)
         if place is not None and place.kind != BranchKind.DC:
             return "Dropped off at a 7-Eleven branch"
-    return STATE_TEXT[event.to_state]
+    return STATE_TEXT.get(event.to_state, "Its journey was updated")
 
 
 # --- the state machine ---------------------------------------------------------------------------
