@@ -38,11 +38,11 @@ run: install
 	@echo ""
 	@echo "  CLiQQ Shop is starting at http://$(HOST):$(PORT)"
 	@echo "  (localstripe, the fake Stripe, at http://127.0.0.1:$(STRIPE_PORT); test card 4242 4242 4242 4242)"
-	@echo "  (mail the shop sends: http://$(HOST):$(PORT)/admin/mail, as admin@demo.cliqq.ph)"
+	@echo "  (mail and text messages the shop sends: http://$(HOST):$(PORT)/admin/mail, as admin@demo.cliqq.ph)"
 	@echo "  (Ctrl-C stops it)"
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \
-	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) MAIL_SERVER=127.0.0.1 MAIL_PORT=$(MAIL_PORT) \
+	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) MAIL_URL=smtp://127.0.0.1:$(MAIL_PORT) MAIL_PORT=$(MAIL_PORT) SMS_URL=dev \
 	  $(BIN)/honcho start -f Procfile
 
 test: install-test lint

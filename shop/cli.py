@@ -73,37 +73,57 @@ def serve(host: str, port: int) -> None:
     run(current_app._get_current_object(), host, port)
 
 
+TICK_WORDS = {
+    "remind_pickups": ("Reminded", "shopper", "of a pickup deadline coming"),
+    "expire_pickups": ("Marked", "package", "not picked up in time"),
+    "send_back_unclaimed": ("Sent back", "unclaimed package", "to the seller (returning)"),
+}
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def run_tick(*, quiet: bool = False) -> list[str]:
+    """One tick: unpaid orders expire (checkout), then the packages' steps
+    (shop.fulfillment.timing.tick). Each step's batch is its own transaction. Returns one
+    line per step (only the steps that did something when `quiet`)."""
+    from shop.checkout.service import expire_unpaid
+    from shop.fulfillment import timing
+
+    lines = []
+    expired = expire_unpaid()
+    if expired or not quiet:
+        lines.append(f"Expired {_plural(expired, 'unpaid order')}.")
+    for step in timing.tick():
+        verb, noun, rest = TICK_WORDS[step.name]
+        if step.done or not quiet:
+            batches = f" in {step.batches} batches" if step.batches > 1 else ""
+            lines.append(f"{verb} {_plural(step.done, noun)} {rest}{batches}.")
+    return lines
+
+
 @shop_cli.command("tick")
 def tick() -> None:
-    """Run every time-based transition once (safe to run from cron on several hosts)."""
-    from shop.checkout.service import expire_unpaid
-    from shop.fulfillment.service import expire_pickups
-
-    expired = expire_unpaid()
-    click.echo(f"Expired {expired} unpaid order{'s' if expired != 1 else ''}.")
-    unclaimed = expire_pickups()
-    click.echo(f"Marked {unclaimed} package{'s' if unclaimed != 1 else ''} not picked up in time.")
+    """Run every time-based step once (safe to run from cron on several hosts at once)."""
+    for line in run_tick():
+        click.echo(line)
 
 
 @shop_cli.command("tick-loop")
 @click.option("--every", default=30, show_default=True, help="Seconds between ticks.")
 def tick_loop(every: int) -> None:
     """Tick forever (what `make run` uses instead of cron)."""
-    import time
-
-    from shop.checkout.service import expire_unpaid
     from shop.extensions import db
-    from shop.fulfillment.service import expire_pickups
 
-    while True:
-        expired = expire_unpaid()
-        if expired:
-            click.echo(f"Expired {expired} unpaid order(s).")
-        unclaimed = expire_pickups()
-        if unclaimed:
-            click.echo(f"Marked {unclaimed} package(s) not picked up in time.")
-        db.session.remove()
-        time.sleep(every)
+    with _StopSignal() as stop:
+        while not stop.requested:
+            try:
+                for line in run_tick(quiet=True):
+                    click.echo(line)
+            finally:
+                db.session.remove()
+            stop.sleep(every)
 
 
 @shop_cli.command("stripe-webhook")
@@ -207,15 +227,17 @@ def outbox_purge(days: int) -> None:
 
 @shop_cli.command("mail-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, help="Port to listen on [MAIL_PORT].")
+@click.option("--port", type=int, help="Port to listen on [MAIL_URL's or MAIL_PORT].")
 def mail_server(host: str, port: int | None) -> None:
     """Development only: an SMTP server that keeps what it receives for /admin/mail."""
     from shop.notify import devmail
 
     config = current_app.config
     if config["ENV"] == "production":
-        raise click.UsageError("The dev mail server is for development: set MAIL_SERVER instead.")
-    port = port or config["MAIL_PORT"]
+        raise click.UsageError("The dev mail server is for development: set MAIL_URL instead.")
+    from shop.notify.mailurl import settings_of
+
+    port = port or settings_of(config).port
     click.echo(f"Dev mail server on {host}:{port}, keeping mail in {config['DEV_MAIL_DIR']}.")
     with _StopSignal() as stop:
 

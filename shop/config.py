@@ -35,6 +35,14 @@ def _positive(name: str, default: int) -> int:
     return int(raw)
 
 
+def _whole(name: str, default: int) -> int:
+    """A whole number of at least 0 from the environment. Raises ConfigError."""
+    raw = _env(name, str(default))
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name}={raw!r} must be a whole number (0 or more).")
+    return int(raw)
+
+
 def _flag(name: str, default: bool = False) -> bool:
     value = _env(name)
     if value is None:
@@ -92,6 +100,13 @@ class Config:
         # Days a package waits at its branch for the shopper (shop.fulfillment.service
         # .pickup_deadline); past them it is unclaimed and goes back.
         self.PICKUP_DAYS = _positive("PICKUP_DAYS", 7)
+        # Hours before the pickup deadline the shopper is reminded (once per package and
+        # deadline; shop.fulfillment.timing). Less than the pickup window.
+        self.PICKUP_REMINDER_HOURS = _positive("PICKUP_REMINDER_HOURS", 24)
+        # Hours an unclaimed package waits for its branch to hand it to the delivery staff
+        # (pull_out) before the tick sends it back itself (returning, shelf slot freed); 0: at
+        # once, in the tick that finds it unclaimed.
+        self.UNCLAIMED_RETURN_HOURS = _whole("UNCLAIMED_RETURN_HOURS", 24)
         # Bounds on unpaid holds (orders awaiting payment, cash on delivery not yet collected):
         # a stranger can't take an item's whole stock or fill a branch's shelf. Per address is
         # higher than per session: many shoppers share one address behind a mobile carrier.
@@ -111,14 +126,27 @@ class Config:
         # Mail, sent by the outbox worker. On the embedded default: the dev mail server that
         # `make run` starts (`flask shop mail-server`, read at /admin/mail); in production a
         # relay on the host (port 25) unless set.
+        # MAIL_URL (smtp://user:pass@host:port, smtp+starttls://..., smtps://...; see
+        # shop.notify.mailurl) says it all in one setting and wins over the MAIL_SERVER,
+        # MAIL_PORT, MAIL_USE_TLS, MAIL_USE_SSL, MAIL_USERNAME and MAIL_PASSWORD below.
+        self.MAIL_URL = _env("MAIL_URL")
         self.MAIL_SERVER = _env("MAIL_SERVER", "localhost" if env == "production" else "127.0.0.1")
         self.MAIL_PORT = int(_env("MAIL_PORT", "25" if env == "production" else "8025"))
         self.MAIL_USE_TLS = _flag("MAIL_USE_TLS")  # STARTTLS, with the server's certificate checked
+        self.MAIL_USE_SSL = _flag("MAIL_USE_SSL")  # TLS from the first byte (port 465)
         self.MAIL_USERNAME = _env("MAIL_USERNAME")
         self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
         self.MAIL_FROM = _env("MAIL_FROM", "CLiQQ Shop <no-reply@localhost>")
         self.MAIL_TIMEOUT_SECONDS = float(_env("MAIL_TIMEOUT_SECONDS", "30"))
         self.DEV_MAIL_DIR = _env("DEV_MAIL_DIR", str(INSTANCE_PATH / "mail"))
+        # Text messages (shop.notify.sms): SMS_URL is an HTTP gateway's address (a JSON POST
+        # with SMS_TOKEN as its bearer token), "dev" keeps each text in DEV_TEXT_DIR for the
+        # operator's Messages page, "off" sends none. Unset: "dev" in development, "off" in
+        # testing and production. With "off" the shop never queues or promises a text.
+        self.SMS_URL = _env("SMS_URL")  # unset: resolved by check(), once ENV is final
+        self.SMS_TOKEN = _env("SMS_TOKEN")
+        self.SMS_TIMEOUT_SECONDS = float(_env("SMS_TIMEOUT_SECONDS", "10"))
+        self.DEV_TEXT_DIR = _env("DEV_TEXT_DIR", str(INSTANCE_PATH / "texts"))
         # The outbox worker (see docs/decisions.md, "Outbox"): a failed delivery waits
         # BACKOFF·2^(attempt-1) seconds, capped, with jitter; after MAX_ATTEMPTS it is parked.
         self.OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", "10"))
@@ -184,6 +212,30 @@ class Config:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS and OUTBOX_BATCH must be at least 1.")
         if min(self.OUTBOX_BACKOFF_SECONDS, self.OUTBOX_LEASE_SECONDS) <= 0:
             raise ConfigError("OUTBOX_BACKOFF_SECONDS and OUTBOX_LEASE_SECONDS must be positive.")
+
+        if self.PICKUP_REMINDER_HOURS >= self.PICKUP_DAYS * 24:
+            raise ConfigError(
+                f"PICKUP_REMINDER_HOURS={self.PICKUP_REMINDER_HOURS} must be less than the "
+                f"pickup window (PICKUP_DAYS={self.PICKUP_DAYS}: {self.PICKUP_DAYS * 24} hours)."
+            )
+        if self.MAIL_URL:
+            from shop.notify.mailurl import MailUrlError, parse_mail_url
+
+            try:
+                parse_mail_url(self.MAIL_URL)
+            except MailUrlError as exc:
+                raise ConfigError(f"MAIL_URL: {exc}") from exc
+        from shop.notify.sms import SmsUrlError, sender_kind
+
+        if self.SMS_URL is None:
+            self.SMS_URL = "dev" if self.ENV == "development" else "off"
+
+        try:
+            sender_kind(self.SMS_URL)
+        except SmsUrlError as exc:
+            raise ConfigError(f"SMS_URL: {exc}") from exc
+        if sender_kind(self.SMS_URL) == "http" and not self.SMS_TOKEN and self.ENV == "production":
+            raise ConfigError("SMS_URL is a gateway but SMS_TOKEN is not set.")
 
         if not self.STRIPE_WEBHOOK_SECRET:
             if self.ENV in ("development", "testing"):

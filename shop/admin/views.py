@@ -18,6 +18,7 @@ from shop.errors import Conflict
 from shop.fulfillment import labels
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore
+from shop.notify.sms import TextStore, sender_kind
 from shop.web import pdf_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -73,8 +74,17 @@ def _mail_store() -> MailStore:
 @bp.get("/mail")
 @role_required(Role.ADMIN)
 def mail():
+    """Messages: the mail the dev mail server received and the texts the dev SMS sender kept."""
     store = _mail_store()
-    return render_template("admin/mail.html", mails=store.recent(), folder=store.folder)
+    texts = TextStore(current_app.config["DEV_TEXT_DIR"])
+    return render_template(
+        "admin/mail.html",
+        mails=store.recent(),
+        folder=store.folder,
+        texts=texts.recent(),
+        text_folder=texts.folder,
+        sms_sender=sender_kind(current_app.config.get("SMS_URL")),
+    )
 
 
 @bp.get("/mail/<name>")

@@ -279,7 +279,7 @@ def availability(item: Item | ItemCard) -> Availability:
         notes.append(("ok", "In stock"))
     card_notes = [notes[0]]
     if item.virtual:
-        notes.append(("info", "Digital: your code comes by text and email, no package"))
+        notes.append(("info", "Digital: your code comes by email, no package"))
         card_notes.append(("info", "Digital"))
         where = None
     elif not pickup:

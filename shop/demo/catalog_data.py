@@ -421,7 +421,7 @@ ITEMS = [
         "category": "load-vouchers",
         "description": (
             "Top-up credits for popular mobile and PC games on the LaroPoints platform. The "
-            "PIN is sent by SMS and email right after payment."
+            "PIN is sent by email right after payment."
         ),
         "price": 50000,
         "stock": 9999,

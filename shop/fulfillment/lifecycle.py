@@ -3,7 +3,8 @@ and where they must be. Pure values and rules (no database): service.py applies 
 
 Who acts is an `Actor`: a signed-in user (clerk, DC, admin, ...) with the branch they belong to
 and, at a counter, the terminal and shift; or one of the shop's own non-human actors: `system`
-(the tick: time-based transitions only) and `shop` (the shop's own services acting for a
+(the tick: time-based transitions only: a pickup deadline passing, an unclaimed package sent
+back after its grace) and `shop` (the shop's own services acting for a
 shipment they own, e.g. checkout cancelling an order before drop-off).
 
 Where they must be is a `Place`: a clerk acts only at their own branch, a DC user only at the
@@ -33,6 +34,7 @@ class Action(enum.StrEnum):
     CLAIM = "claim"
     PICKUP_DEADLINE_PASSED = "pickup_deadline_passed"
     PULL_OUT = "pull_out"
+    SEND_BACK = "send_back"
     RETURN_DROP_OFF = "return_drop_off"
     RETURN_TO_MERCHANT = "return_to_merchant"
     CANCEL = "cancel"
@@ -86,6 +88,8 @@ TABLE: tuple[Transition, ...] = (
     _t(S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED, S.UNCLAIMED, {SYSTEM}, Place.ANYWHERE),
     # The branch holding the package hands it to the delivery staff going back to the DC.
     _t(S.UNCLAIMED, A.PULL_OUT, S.RETURNING, {CLERK, ADMIN}, Place.HOLDER),
+    # Or, when no clerk has done so within UNCLAIMED_RETURN_HOURS, the tick sends it back.
+    _t(S.UNCLAIMED, A.SEND_BACK, S.RETURNING, {SYSTEM}, Place.ANYWHERE),
     # A return is dropped at any branch's counter.
     _t(S.CLAIMED, A.RETURN_DROP_OFF, S.RETURN_DROPPED_OFF, {CLERK, ADMIN}, Place.OWN),
     _t(S.RETURN_DROPPED_OFF, A.PULL_OUT, S.RETURNING, {CLERK, ADMIN}, Place.HOLDER),
@@ -140,6 +144,7 @@ ACTION_WORDS = {
     A.CLAIM: "release a package",
     A.PICKUP_DEADLINE_PASSED: "mark a package not picked up",
     A.PULL_OUT: "pull a package out",
+    A.SEND_BACK: "send an unclaimed package back",
     A.RETURN_DROP_OFF: "take a return in",
     A.RETURN_TO_MERCHANT: "hand a package back to its merchant",
     A.CANCEL: "cancel a package",

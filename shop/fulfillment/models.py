@@ -84,6 +84,9 @@ class Package(db.Model):
     location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
     # Set when it arrives at its branch (pickup_deadline()); the tick makes it unclaimed after.
     pickup_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The pickup deadline the shopper was reminded of (shop.fulfillment.timing): one reminder
+    # per package and deadline, a new deadline (a re-route) is reminded again.
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The DC trip that took it to its branch (counter.models.Trip), once dispatched.
     trip_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trips.id"), index=True)
 

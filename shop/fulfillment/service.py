@@ -287,19 +287,21 @@ def get_package(tracking_number: str) -> Package:
     return package
 
 
+# What public tracking says, in a shopper's words: the headline of each state, what comes next,
+# and where (the destination branch while it comes or waits; never a person, a phone or a code).
 STATE_TEXT = {
-    S.LABEL_ISSUED: "Label issued: being prepared by the seller",
+    S.LABEL_ISSUED: "Being prepared by the seller",
     S.RECEIVED: "Received at the distribution center",
     S.ACCEPTED: "Checked and accepted at the distribution center",
-    S.REJECTED: "Rejected at inspection",
+    S.REJECTED: "Couldn't be sent: it didn't pass the check at the distribution center",
     S.IN_TRANSIT: "On its way to the branch",
     S.AT_BRANCH: "Ready for pickup at the branch",
     S.CLAIMED: "Picked up",
     S.UNCLAIMED: "Not picked up in time",
-    S.RETURN_DROPPED_OFF: "Return dropped off",
+    S.RETURN_DROPPED_OFF: "Return dropped off at a 7-Eleven branch",
     S.RETURNING: "On its way back to the seller",
     S.RETURNED_TO_MERCHANT: "Returned to the seller",
-    S.CANCELLED: "Cancelled",
+    S.CANCELLED: "Cancelled before it was sent",
 }
 
 
@@ -321,6 +323,35 @@ NEXT_STEP = {
     S.RECEIVED: "Next: it is checked at the distribution center.",
     S.ACCEPTED: "Next: it leaves the distribution center for the branch.",
     S.IN_TRANSIT: "Next: it arrives at the branch. This page says when it is ready.",
+    S.AT_BRANCH: (
+        "Show the code from your order email at the branch's counter. After the deadline it "
+        "goes back to the seller."
+    ),
+    S.CLAIMED: "It is yours: nothing more happens to this package.",
+    S.REJECTED: "It won't come to the branch: it goes back to the seller.",
+    S.UNCLAIMED: (
+        "It can no longer be picked up: the branch hands it to our delivery staff, and it "
+        "goes back to the seller."
+    ),
+    S.RETURN_DROPPED_OFF: "Next: it goes back to the seller through our distribution center.",
+    S.RETURNING: "Next: our distribution center hands it back to the seller.",
+    S.RETURNED_TO_MERCHANT: "It is back with the seller: nothing more happens to this package.",
+    S.CANCELLED: "It won't be sent: nothing more happens to this package.",
+}
+
+# Where the page says it is going (or was), by state: the destination branch's name only.
+BRANCH_LINE = {
+    **dict.fromkeys((S.LABEL_ISSUED, S.RECEIVED, S.ACCEPTED, S.IN_TRANSIT), "Going to {branch}"),
+    S.AT_BRANCH: "At {branch}",
+    S.CLAIMED: "Picked up at {branch}",
+    S.UNCLAIMED: "Waited at {branch}",
+}
+
+# What an event says on the timeline when its action says more than its new state.
+ACTION_TEXT = {
+    A.PULL_OUT: "Handed to our delivery staff to go back to the seller",
+    A.SEND_BACK: "Sent back to the seller: it wasn't picked up in time",
+    "reroute": "Sent to another branch",
 }
 
 
@@ -333,6 +364,8 @@ class Tracking:
     pickup_by: datetime | None = None  # while it waits at the branch: its pickup deadline
     stages: tuple[Stage, ...] = ()  # on its way forward: every stage, done and to come
     next_step: str | None = None  # what happens next, in the shopper's words
+    branch_line: str | None = None  # "Going to 7-Eleven ...", "Picked up at ..."
+    rerouted: bool = False  # it was sent to another branch on its way
 
 
 def stages(package: Package) -> tuple[Stage, ...]:
@@ -344,7 +377,8 @@ def stages(package: Package) -> tuple[Stage, ...]:
     said = {}
     for event in package.events:
         reached.setdefault(event.to_state, event.at)
-        said.setdefault(event.to_state, event_text(event))
+        if event.to_state not in said and event.action != "reroute":
+            said[event.to_state] = event_text(event)
     here = FORWARD.index(package.state)
     return tuple(
         Stage(
@@ -361,7 +395,8 @@ def stages(package: Package) -> tuple[Stage, ...]:
 
 
 def tracking(package: Package) -> Tracking:
-    """What public tracking shows: state, destination branch and timeline; no personal data."""
+    """What public tracking shows: state, destination branch, what comes next and timeline, in
+    a shopper's words; no personal data (no names, phones, codes or clerks)."""
     from shop.branches.service import get_branch_by_id
 
     branch = get_branch_by_id(package.shipment.branch_id)
@@ -369,12 +404,16 @@ def tracking(package: Package) -> Tracking:
     if package.state is S.AT_BRANCH:
         arrival = arrived_at(package)
         pickup_by = package.pickup_deadline or (pickup_deadline(arrival) if arrival else None)
+    branch_name = branch.name if branch else ""
+    line = BRANCH_LINE.get(package.state)
     return Tracking(
         stages=stages(package),
         next_step=_next_step(package),
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
-        branch_name=branch.name if branch else "",
+        branch_name=branch_name,
+        branch_line=line.format(branch=branch_name) if line and branch_name else None,
+        rerouted=any(event.action == "reroute" for event in package.events),
         timeline=[
             *((event.at, event_text(event)) for event in reversed(package.events)),
             (package.created_at, STATE_TEXT[S.LABEL_ISSUED]),
@@ -400,15 +439,19 @@ def _at_store(package: Package) -> bool:
 
 
 def event_text(event: PackageEvent) -> str:
-    """What one event says on the public timeline: its new state in the shopper's words (a
-    drop-off at a store counter is said as such); no names, no personal data."""
+    """What one event says on the public timeline, in the shopper's words: what its action
+    did when that says more (a pull-out, the tick sending it back, a re-route, whatever its
+    states), else its new state (a drop-off at a store counter said as such); no names, no
+    personal data."""
+    if event.action in ACTION_TEXT:
+        return ACTION_TEXT[event.action]
     if event.action == A.DROP_OFF and event.branch_id is not None:
         place = db.session.get(Branch, event.branch_id)
         if place is not None and place.kind != BranchKind.DC:
             return "Dropped off at a 7-Eleven branch"
     if event.action == A.REACH_DC and event.to_state is S.RETURNING:
         return "Back at the distribution center, to be returned to the seller"
-    return STATE_TEXT[event.to_state]
+    return STATE_TEXT.get(event.to_state, "Its journey was updated")
 
 
 # --- the state machine ---------------------------------------------------------------------------
@@ -788,6 +831,14 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
         deadline=deadline,
         subject=f"Ready for pickup at {branch.name} until {format_manila(deadline)}",
     )
+    _text(
+        shipment,
+        "ready",
+        key=f"sms-package-ready-{package.tracking_number}-{shipment.branch_id}",
+        packages=[package],
+        branch_name=branch.name,
+        deadline=deadline,
+    )
     return package
 
 
@@ -1083,6 +1134,41 @@ def expire_pickups(now: datetime | None = None, batch: int = 200) -> int:
     return moved
 
 
+def unclaimed_return_period() -> timedelta:
+    """How long an unclaimed package waits for its branch's pull_out before the tick sends it
+    back itself: the UNCLAIMED_RETURN_HOURS setting (default 24; 0: at once)."""
+    return timedelta(hours=current_app.config["UNCLAIMED_RETURN_HOURS"])
+
+
+@transaction()
+def send_back(tracking_number: str, actor: Actor) -> Package:
+    """unclaimed → returning by the shop's clock (Actor.system()) once UNCLAIMED_RETURN_HOURS
+    have passed since the pickup deadline and no clerk has pulled it out: its shelf slot comes
+    back and it is on its way back to the seller (no place until the DC's APO). Raises NotDue
+    before then. The tick does this in batches (shop.fulfillment.timing.send_back_unclaimed)."""
+    package, _ = _subject(A.SEND_BACK, tracking_number, actor)
+    due = package.pickup_deadline
+    if due is None or due + unclaimed_return_period() > clock.now():
+        raise NotDue("It waits for its branch to hand it over until its grace period ends.")
+    _sent_back(package, actor)
+    return package
+
+
+def _sent_back(package: Package, actor: Actor, *, strict: bool = True) -> bool:
+    holder = package.location_id
+    moved = _move(
+        [package],
+        A.SEND_BACK,
+        actor,
+        values={"location_id": None},
+        where_id=holder,
+        strict=strict,
+    )
+    if moved:
+        _give_back_shelf(package.shipment, 1)
+    return moved
+
+
 @transaction()
 def pull_out(tracking_number: str, actor: Actor, *, detail: dict | None = None) -> Package:
     """unclaimed or return_dropped_off → returning: the branch holding it hands it to the
@@ -1203,6 +1289,8 @@ def package_place_name(branch_id: int | None) -> str:
 # --- what the shopper is told --------------------------------------------------------------------
 
 MAIL_SUBJECTS = {
+    "reminder": "Reminder: your CLiQQ Shop package waits for you",
+    "rerouted": "Your CLiQQ Shop order goes to another branch",
     "rejected": "Your CLiQQ Shop package couldn't be sent",
     "claimed": "Picked up: your CLiQQ Shop order",
     "unclaimed": "Not picked up: your CLiQQ Shop package goes back",
@@ -1229,9 +1317,99 @@ def _mail(
         payment=shipment.payment.value,
         amount_due_now=shipment.amount_due if shipment.payment is PaymentMode.COD else 0,
         packages=[(p.tracking_number, tracking_link(p.tracking_number)) for p in packages],
+        texts=_texts_to(shipment),  # a text goes with it: the mail may say so, never otherwise
         **facts,
     )
     notify.enqueue_mail(shipment.recipient_email, subject or MAIL_SUBJECTS[event], text, key=key)
+
+
+def _texts_to(shipment: Shipment) -> bool:
+    """True when the shopper's messages about this shipment also go by text: a sender is
+    configured and the shipment has a phone number."""
+    return bool(shipment.recipient_phone) and notify.texts_enabled()
+
+
+def _text(shipment: Shipment, event: str, *, key: str, packages, **facts) -> None:
+    """Queue the shopper's text message about `event` (templates/fulfillment/sms/<event>.txt)
+    next to its mail, in the caller's transaction: only when a text sender is configured
+    (notify.texts_enabled()) and the shipment has a phone number. Once per `key`."""
+    if not _texts_to(shipment):
+        return
+    text = render_template(
+        f"fulfillment/sms/{event}.txt",
+        reference=shipment.reference,
+        code=shipment_code(shipment),
+        amount_due_now=shipment.amount_due if shipment.payment is PaymentMode.COD else 0,
+        packages=[(p.tracking_number, tracking_link(p.tracking_number)) for p in packages],
+        **facts,
+    )
+    notify.enqueue_sms(shipment.recipient_phone, " ".join(text.split()), key=key)
+
+
+def notify_reminder(package: Package) -> None:
+    """Queue the pickup reminder of a package waiting at its branch (mail, and a text when a
+    sender is configured): once per package and pickup deadline (a re-routed package has a new
+    deadline, and is reminded again). Flushes only: the tick's batch commits it."""
+    shipment = package.shipment
+    deadline = package.pickup_deadline
+    branch = db.session.get(Branch, shipment.branch_id)
+    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M")
+    facts = {"branch_name": branch.name, "deadline": deadline}
+    _mail(
+        shipment,
+        "reminder",
+        key=f"package-reminder-{package.tracking_number}-{stamp}",
+        packages=[package],
+        subject=f"Reminder: pick up your package at {branch.name} by {format_manila(deadline)}",
+        **facts,
+    )
+    _text(
+        shipment,
+        "reminder",
+        key=f"sms-package-reminder-{package.tracking_number}-{stamp}",
+        packages=[package],
+        **facts,
+    )
+
+
+def notify_rerouted(
+    shipment: Shipment,
+    old_branch: Branch,
+    new_branch: Branch,
+    *,
+    packages: Iterable[Package] | None = None,
+    reason: str = "",
+    change_link: str | None = None,
+) -> None:
+    """Tell the shopper their order now goes to `new_branch` instead of `old_branch` (closed):
+    a mail, and a text when a sender is configured, queued in the caller's transaction (the
+    re-route's), once per shipment and new branch. `packages`: those re-routed (default: every
+    package of the shipment); `reason`: a short public reason ("the branch is closed today");
+    `change_link`: where the shopper may pick another branch (their order page), if any. The
+    codes stay the same, and the mail says so. Flushes only."""
+    moved = list(packages) if packages is not None else list(shipment.packages)
+    facts = {
+        "old_branch_name": old_branch.name,
+        "new_branch_name": new_branch.name,
+        "new_branch_address": getattr(new_branch, "address", "") or "",
+        "reason": " ".join(str(reason).split())[:200],
+        "change_link": change_link,
+    }
+    _mail(
+        shipment,
+        "rerouted",
+        key=f"shipment-rerouted-{shipment.id}-{new_branch.id}",
+        packages=moved,
+        subject=f"Your CLiQQ Shop order now goes to {new_branch.name}",
+        **facts,
+    )
+    _text(
+        shipment,
+        "rerouted",
+        key=f"sms-shipment-rerouted-{shipment.id}-{new_branch.id}",
+        packages=moved,
+        **facts,
+    )
 
 
 def tracking_link(number: str) -> str:

@@ -9,6 +9,8 @@ from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 
+from shop.notify.mailurl import settings_of
+
 log = logging.getLogger(__name__)
 
 
@@ -34,22 +36,29 @@ def message_id_header(message_id: str, sender: str) -> str:
 
 
 def deliver(message) -> None:
-    """Send one mail to MAIL_SERVER:MAIL_PORT (STARTTLS if MAIL_USE_TLS, logged in if
-    MAIL_USERNAME). Raises PermanentFailure when the server refuses the recipients or the
-    content for good (a 5xx reply), anything else (a refused connection, a 4xx "try later",
-    a timeout) for a failure worth retrying."""
+    """Send one mail to the server of MAIL_URL (or MAIL_SERVER:MAIL_PORT): TLS from the first
+    byte for smtps://, STARTTLS for smtp+starttls:// (the certificate checked either way),
+    logged in when the URL has a user. Raises PermanentFailure when the server refuses the
+    recipients or the content for good (a 5xx reply), anything else (a refused connection, a
+    4xx "try later", a timeout) for a failure worth retrying."""
     from shop.notify.service import PermanentFailure
 
     config = current_app.config
+    settings = settings_of(config)
     mail = build(message, config)
+    timeout = config["MAIL_TIMEOUT_SECONDS"]
     try:
-        with smtplib.SMTP(
-            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]
-        ) as smtp:
-            if config["MAIL_USE_TLS"]:
+        if settings.ssl:
+            connection = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            connection = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+        with connection as smtp:
+            if settings.starttls:
                 smtp.starttls(context=ssl.create_default_context())
-            if config["MAIL_USERNAME"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
             refused = smtp.send_message(mail, from_addr=parseaddr(config["MAIL_FROM"])[1])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _reply in exc.recipients.values()]

@@ -158,6 +158,31 @@ def enqueue_mail(
     return enqueue("mail", payload, key=key)
 
 
+def texts_enabled() -> bool:
+    """True when a text message sender is configured (SMS_URL not "off"): only then does the
+    shop queue texts, and only then may a page or a mail say "we'll text you"."""
+    from shop.notify import sms
+
+    return sms.enabled(current_app.config)
+
+
+def enqueue_sms(to: str, text: str, *, key: str | None = None) -> str | None:
+    """Queue a text message to the phone number `to` in the caller's transaction, when a
+    sender is configured (texts_enabled()); returns its id, or None when texts are off (so a
+    caller queues a text next to a mail without asking first). `key` as for `enqueue`.
+    Raises ValueError for no number or an empty text."""
+    from shop.notify import sms
+
+    if not texts_enabled():
+        return None
+    number = (to or "").strip()
+    if not number or any(char in number for char in "\r\n\x00"):
+        raise ValueError("a text needs a phone number")
+    if not text.strip():
+        raise ValueError("a text needs something to say")
+    return enqueue("sms", {"to": number, "text": text.strip()[: sms.MAX_TEXT]}, key=key)
+
+
 # --- Delivering -------------------------------------------------------------------------------
 
 
@@ -483,10 +508,11 @@ def purge_delivered(older_than: timedelta) -> int:
     ).rowcount
 
 
-def _register_mail() -> None:
-    from shop.notify import mail
+def _register_channels() -> None:
+    from shop.notify import mail, sms
 
     register("mail", mail.deliver, mail.describe)
+    register("sms", sms.deliver, sms.describe)
 
 
-_register_mail()
+_register_channels()

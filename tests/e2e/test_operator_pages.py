@@ -69,7 +69,7 @@ def test_the_operator_retries_a_parked_message(operator):
 
 def test_the_operator_reads_the_mail_sent(operator):
     operator.goto("/admin/")
-    operator.get_by_role("link", name="Mail sent").click()
+    operator.get_by_role("link", name="Messages sent").click()
     _check(operator, "admin-mail")
     operator.get_by_role("link", name="Your order CQ-7K4M-2Q9P is confirmed").click()
     expect(operator.get_by_text("Thank you for your order.")).to_be_visible()

@@ -471,6 +471,8 @@ def _attempt(app, world, action, shipped, number):
         return call(app, ecms.claim, shipped.code, [number], world.clerk_a)
     if action is A.PICKUP_DEADLINE_PASSED:
         return call(app, ecms.pickup_deadline_passed, number, ecms.Actor.system())
+    if action is A.SEND_BACK:
+        return call(app, ecms.send_back, number, ecms.Actor.system())
     if action is A.CANCEL:
         return call(app, ecms.cancel, number, ecms.Actor.shop())
     if action is A.ACCEPT:

@@ -432,7 +432,7 @@ def test_the_dev_mail_page_does_not_exist_in_production(app, client, make, monke
     log_in(client, make.user(role=Role.ADMIN).email)
     monkeypatch.setitem(app.config, "ENV", "production")
     assert client.get("/admin/mail").status_code == 404
-    assert "Mail sent" not in text(client.get("/admin/"))
+    assert "Messages sent" not in text(client.get("/admin/"))
 
 
 # --- The command ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def test_tracking_shows_state_and_timeline_without_personal_data(app, client, ma
     response = app.test_client().get(f"/track/{number}")  # anyone, no session
     page = text(response)
     assert response.status_code == 200
-    assert "Label issued" in page and branch in page
+    assert "Being prepared by the seller" in page and branch in page
     assert "Juan" not in page and "0917" not in page and "juan@example.com" not in page
 
 
@@ -86,7 +86,7 @@ def test_a_transition_writes_its_event_and_shows_on_the_timeline(app, client, ma
         ]
     page = text(client.get(f"/track/{number}"))
     done, now = _stages(page)
-    assert done == ["Label issued: being prepared by the seller"]
+    assert done == ["Being prepared by the seller"]
     assert now == "Received at the distribution center"
 
 
@@ -120,7 +120,7 @@ def test_a_package_page_lists_every_stage_done_and_to_come(app, client, make):
     page = text(client.get(f"/track/{number}"))
     assert page.count('class="stage stage--') == 6  # from label to pickup
     done, now = _stages(page)
-    assert done == [] and now.startswith("Label issued")
+    assert done == [] and now.startswith("Being prepared")
     assert 'aria-current="step"' in page and page.count("(to come)") == 5
     assert "Next: the seller hands it to the distribution center" in page
     _move(app, number, "drop_off", "accept", "dispatch")
@@ -141,7 +141,7 @@ def test_a_package_off_its_way_shows_what_happened(app, client, make):
     _move(app, number, "drop_off", "reject")
     page = text(client.get(f"/track/{number}"))
     assert 'class="stage ' not in page
-    assert "Rejected at inspection" in page and "Label issued" in page
+    assert "didn't pass the check" in page and "Being prepared by the seller" in page
 
 
 def test_the_track_box_takes_a_number_as_typed(client, make):

@@ -20,6 +20,7 @@ EXPECTED = {
     (S.AT_BRANCH, "claim"): S.CLAIMED,
     (S.AT_BRANCH, "pickup_deadline_passed"): S.UNCLAIMED,
     (S.UNCLAIMED, "pull_out"): S.RETURNING,
+    (S.UNCLAIMED, "send_back"): S.RETURNING,  # the tick, when no clerk pulled it out in time
     (S.CLAIMED, "return_drop_off"): S.RETURN_DROPPED_OFF,
     (S.RETURN_DROPPED_OFF, "pull_out"): S.RETURNING,
     (S.RETURNING, "return_to_merchant"): S.RETURNED_TO_MERCHANT,

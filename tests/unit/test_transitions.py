@@ -34,6 +34,7 @@ DESIGN = {
     (S.AT_BRANCH, A.CLAIM): S.CLAIMED,
     (S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED): S.UNCLAIMED,
     (S.UNCLAIMED, A.PULL_OUT): S.RETURNING,
+    (S.UNCLAIMED, A.SEND_BACK): S.RETURNING,  # the tick, after UNCLAIMED_RETURN_HOURS
     (S.CLAIMED, A.RETURN_DROP_OFF): S.RETURN_DROPPED_OFF,
     (S.RETURN_DROPPED_OFF, A.PULL_OUT): S.RETURNING,
     (S.RETURNING, A.RETURN_TO_MERCHANT): S.RETURNED_TO_MERCHANT,
@@ -54,6 +55,7 @@ WHO = {
     A.CLAIM: ({"clerk", "admin"}, "destination"),
     A.PICKUP_DEADLINE_PASSED: ({"system"}, "anywhere"),
     A.PULL_OUT: ({"clerk", "admin"}, "holder"),
+    A.SEND_BACK: ({"system"}, "anywhere"),
     A.RETURN_DROP_OFF: ({"clerk", "admin"}, "own"),
     A.RETURN_TO_MERCHANT: ({"dc", "admin"}, "dc"),
     A.REACH_DC: ({"dc", "admin"}, "dc"),
@@ -152,9 +154,12 @@ def test_only_the_clock_makes_time_pass_and_the_clock_does_nothing_else():
     allowed = {
         a for s, a in DESIGN if refusal(s, a, clock, PLACES["held at its destination"]) is None
     }
-    assert allowed == {A.PICKUP_DEADLINE_PASSED}
+    assert allowed == {A.PICKUP_DEADLINE_PASSED, A.SEND_BACK}
     admin = ACTORS["admin"]
     assert refusal(S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED, admin, PLACES["held elsewhere"])
+    # Sending back is the clock's; a person hands an unclaimed package over with pull_out.
+    assert refusal(S.UNCLAIMED, A.SEND_BACK, admin, PLACES["held at its destination"])
+    assert refusal(S.RETURN_DROPPED_OFF, A.SEND_BACK, clock, PLACES["held elsewhere"])
 
 
 def test_not_yours_reads_exactly_as_not_found():
