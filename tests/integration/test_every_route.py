@@ -35,6 +35,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from shop import create_app
 from shop.auth.models import Role
+from shop.codes import damm_check_digit
 from shop.extensions import csrf, db, limiter
 from shop.fulfillment.models import Package
 from shop.notify.devmail import MailStore
@@ -69,6 +70,7 @@ FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
     "expected_total", "branch_code", "branch_q", "branch_near", "action", "item_id",
     "quantity", "current", "new", "confirm", "payment_method", "payment_intent", "key",
+    "code", "label", "labels", "cash_received", "id_type", "signature", "reason", "trip",
 ]  # fmt: skip
 
 
@@ -112,6 +114,18 @@ FILLERS = {
         ("t-20261201-000001", False),
         ("junk", False),
         ("T" * 400, False),
+    ],
+    "code": lambda w: [
+        ("2" + "0" * 12 + damm_check_digit("2" + "0" * 12), False),  # well formed, no such code
+        ("3" + "1" * 12 + damm_check_digit("3" + "1" * 12), False),
+        ("junk", False),
+        ("2" * 400, False),
+    ],
+    "receipt_number": lambda w: [
+        ("AR-0412-20261201-0001", False),
+        ("ar-0412-20261201-0001", False),
+        ("junk", False),
+        ("A" * 400, False),
     ],
     "message_id": lambda w: [
         (w.message_id, False),
