@@ -202,7 +202,10 @@ def main(argv: list[str]) -> int:
         if counter_plan:
             with open(counter_plan) as f:
                 plan = json.load(f)
-            counted = count_counter(app.test_client(), engine, plan)
+            # A fresh app context: the requests share its `g`, where Flask-WTF keeps the CSRF
+            # token it made for the checkout's session.
+            with app.app_context():
+                counted = count_counter(app.test_client(), engine, plan)
             said = []
             for mode, steps in counted.items():
                 each = ", ".join(f"{step} {len(statements)}" for step, statements in steps)
