@@ -22,7 +22,7 @@ from shop.counter.models import ClaimSignature, Receipt, ReceiptKind, Trip
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import service as ecms
-from shop.fulfillment.models import Package, PackageEvent, PackageState, PaymentMode, Shipment
+from shop.fulfillment.models import Package, PackageEvent, PackageState, Shipment
 from shop.money import Money
 from shop.timeutil import MANILA
 from shop.transaction import transaction
@@ -180,8 +180,14 @@ class ClaimPanel:
 
 
 def open_claim(code, labels, actor: ecms.Actor) -> ClaimPanel:
+    """What the claim panel shows (see _open_claim). Changes nothing."""
+    return _open_claim(code, labels, actor)[0]
+
+
+def _open_claim(code, labels, actor: ecms.Actor) -> tuple[ClaimPanel, ecms.ClaimCheck]:
     """Where the claim of `code` stands with `labels` scanned: who collects, what is due, which
-    label comes next. Changes nothing. Raises as ecms.check_claim (CodeNotFound alike for an
+    label comes next, and the ECMS's check it was read from. Changes nothing. Raises as
+    ecms.check_claim (CodeNotFound alike for an
     unknown code and another branch's; InvalidTransition "Already picked up."; NotArrived;
     PickupExpired; LabelMismatch for a label of another package)."""
     number = codes.parse(code, (CodeType.CLAIM, CodeType.REFERENCE))
@@ -195,7 +201,7 @@ def open_claim(code, labels, actor: ecms.Actor) -> ClaimPanel:
         )
     shipment = check.shipment
     branch = db.session.get(Branch, shipment.branch_id)
-    return ClaimPanel(
+    panel = ClaimPanel(
         code=number,
         code_kind=check.code_kind,
         recipient_name=shipment.recipient_name,
@@ -207,6 +213,7 @@ def open_claim(code, labels, actor: ecms.Actor) -> ClaimPanel:
         signature_required=bool(branch is not None and branch.signature_required),
         _order=tuple(p.tracking_number for p in check.to_release),
     )
+    return panel, check
 
 
 @dataclass(frozen=True)
@@ -241,7 +248,7 @@ def claim_step(
     Raises as open_claim and ecms.claim; SignatureMissing where the branch asks for a
     signature and none came; InvalidInput for a bad ID type, cash or signature."""
     scanned = [*labels, label] if isinstance(label, str) and label.strip() else list(labels)
-    panel = open_claim(code, scanned, actor)
+    panel, check = _open_claim(code, scanned, actor)
     if not panel.complete and scanned == list(labels):
         raise InvalidInput(f"Scan {panel.next_label}.", field="label")
     id_type = id_type_of(id_type)
@@ -251,7 +258,9 @@ def claim_step(
     png = signature_of(signature)
     if panel.signature_required and png is None:
         raise SignatureMissing()
-    claim = ecms.claim(panel.code, panel.scanned, actor, cash_received=cash, id_type=id_type)
+    claim = ecms.claim(
+        panel.code, panel.scanned, actor, cash_received=cash, id_type=id_type, checked=check
+    )
     receipt = None
     if claim.cash_received is not None:
         receipt = issue_receipt(
@@ -503,7 +512,3 @@ def drop_off(tracking_number, actor: ecms.Actor) -> Moved:
     number = codes.parse(tracking_number, CodeType.TRACKING)
     package = ecms.drop_off(number, actor)
     return Moved((package.tracking_number,), "dropped_off")
-
-
-def is_cod(shipment: Shipment) -> bool:
-    return shipment.payment is PaymentMode.COD

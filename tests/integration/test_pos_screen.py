@@ -462,8 +462,8 @@ def test_each_pos_step_costs_few_queries(app, pos, count_queries):
     # The login's user row is one of each; the code box looks nothing else up. The release
     # checks the claim, moves, writes the event, gives the shelf back, queues the mail and
     # numbers the AR (its savepoint is two of these statements).
-    limits = {"page": 3, "code": 1, "panel": 5, "label": 5, "cash": 19}
-    assert all(counts[k] <= limits[k] for k in limits), counts
+    limits = {"page": 3, "code": 1, "panel": 5, "label": 5, "cash": 16}
+    assert all(counts[k] <= limits[k] for k in limits), str(counts)
 
 
 def test_the_void_window_shown_is_the_setting(app, pos, clock, monkeypatch):
