@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     # Not a change of state: the package reaches the DC (from the store it was dropped off at,
     # or on its way back to its merchant) and is there now. An event, location = the DC.
     REACH_DC = "reach_dc"
+    VOID_CLAIM = "void_claim"
 
 
 class Place(enum.StrEnum):
@@ -85,6 +86,9 @@ TABLE: tuple[Transition, ...] = (
     # The destination branch's clerk takes the trip's packages in, and releases them.
     _t(S.IN_TRANSIT, A.ARRIVE, S.AT_BRANCH, {CLERK, ADMIN}, Place.DESTINATION),
     _t(S.AT_BRANCH, A.CLAIM, S.CLAIMED, {CLERK, ADMIN}, Place.DESTINATION),
+    # A mistaken release, voided by the clerk who made it within VOID_MINUTES (the service
+    # checks who and when): back on the shelf, its pickup deadline kept.
+    _t(S.CLAIMED, A.VOID_CLAIM, S.AT_BRANCH, {CLERK, ADMIN}, Place.DESTINATION),
     _t(S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED, S.UNCLAIMED, {SYSTEM}, Place.ANYWHERE),
     # The branch holding the package hands it to the delivery staff going back to the DC.
     _t(S.UNCLAIMED, A.PULL_OUT, S.RETURNING, {CLERK, ADMIN}, Place.HOLDER),
@@ -149,6 +153,7 @@ ACTION_WORDS = {
     A.RETURN_TO_MERCHANT: "hand a package back to its merchant",
     A.CANCEL: "cancel a package",
     A.REACH_DC: "take a package in at the distribution center",
+    A.VOID_CLAIM: "void a release",
 }
 
 

@@ -964,6 +964,7 @@ def claim(
     *,
     cash_received: int | None = None,
     id_type: str | None = None,
+    checked: ClaimCheck | None = None,
 ) -> Claim:
     """at_branch → claimed for every package of the order at once: the shopper's CLAIM CODE
     (prepaid) or PAY & CLAIM (REFERENCE) code, every package's label scanned, and for cash on
@@ -978,7 +979,9 @@ def claim(
     Raises as check_claim; LabelMissing naming the first label not scanned; NotArrived naming
     a package still on its way; InvalidInput (field cash_received) for cash missing, short or
     given for a prepaid order."""
-    check = check_claim(code, scanned, actor)
+    # `checked`: the check_claim(code, scanned, actor) the caller just made in this same
+    # transaction (the counter's step), not made twice; the move stays conditional.
+    check = checked if checked is not None else check_claim(code, scanned, actor)
     if check.on_the_way:
         first = check.on_the_way[0]
         raise NotArrived(
@@ -1423,3 +1426,13 @@ def tracking_link(number: str) -> str:
         parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
     )
     return adapter.build("fulfillment.track", {"tracking_number": number}, force_external=True)
+
+
+# Voiding a mistaken release lives in its own module (it uses _move and find_shipment above).
+from shop.fulfillment.voids import (  # noqa: E402, F401
+    NotYourRelease,
+    Voided,
+    VoidTooLate,
+    void_claim,
+    void_minutes,
+)

@@ -29,7 +29,7 @@ from shop.errors import DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import labels, packing
 from shop.fulfillment import service as ecms
-from shop.fulfillment.models import Package, PaymentMode, Shipment
+from shop.fulfillment.models import Package, PackageState, PaymentMode, Shipment
 from shop.money import Money
 from shop.notify import service as notify
 from shop.sellers.models import SellerShipment
@@ -336,6 +336,14 @@ def _tell_buyer(shipment_id: int, seller_name: str, origin: Branch) -> None:
 # --- what the seller sees -------------------------------------------------------------------------
 
 
+# The shopper's words say "the seller"; the seller reads their own step in their words.
+SELLER_WORDS = {PackageState.LABEL_ISSUED: "Label issued: drop it off at your branch"}
+
+
+def state_text(state: PackageState) -> str:
+    return SELLER_WORDS.get(state) or ecms.STATE_TEXT[state]
+
+
 @dataclass(frozen=True)
 class Row:
     shipment_id: int
@@ -366,7 +374,7 @@ def shipments_of(seller_id: int, limit: int = PER_PAGE) -> list[Row]:
             reference=shipment.reference,
             buyer=shipment.recipient_name,
             destination=name,
-            state_text=ecms.STATE_TEXT[state],
+            state_text=state_text(state),
             tracking_number=number,
             amount_due=shipment.amount_due,
             created_at=shipment.created_at,

@@ -35,6 +35,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from shop import create_app
 from shop.auth.models import Role
+from shop.codes import damm_check_digit
 from shop.extensions import csrf, db, limiter
 from shop.fulfillment.models import Package
 from shop.notify.devmail import MailStore
@@ -71,6 +72,7 @@ FORM_NAMES = [
     "quantity", "current", "new", "confirm", "payment_method", "payment_intent", "key",
     "origin_code", "length", "width", "height", "weight", "contents", "amount", "frozen",
     "merchant", "packages", "courier",
+    "code", "label", "labels", "cash_received", "id_type", "signature", "reason", "trip",
 ]  # fmt: skip
 
 
@@ -119,6 +121,18 @@ FILLERS = {
     "apo_number": lambda w: [
         ("APO-20261201-000001", False),
         ("apo-20261201-000001", False),
+        ("junk", False),
+        ("A" * 400, False),
+    ],
+    "code": lambda w: [
+        ("2" + "0" * 12 + damm_check_digit("2" + "0" * 12), False),  # well formed, no such code
+        ("3" + "1" * 12 + damm_check_digit("3" + "1" * 12), False),
+        ("junk", False),
+        ("2" * 400, False),
+    ],
+    "receipt_number": lambda w: [
+        ("AR-0412-20261201-0001", False),
+        ("ar-0412-20261201-0001", False),
         ("junk", False),
         ("A" * 400, False),
     ],

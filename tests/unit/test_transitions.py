@@ -32,6 +32,8 @@ DESIGN = {
     (S.ACCEPTED, A.DISPATCH): S.IN_TRANSIT,
     (S.IN_TRANSIT, A.ARRIVE): S.AT_BRANCH,
     (S.AT_BRANCH, A.CLAIM): S.CLAIMED,
+    # docs/decisions.md, "The counter": a mistaken release voided by its clerk.
+    (S.CLAIMED, A.VOID_CLAIM): S.AT_BRANCH,
     (S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED): S.UNCLAIMED,
     (S.UNCLAIMED, A.PULL_OUT): S.RETURNING,
     (S.UNCLAIMED, A.SEND_BACK): S.RETURNING,  # the tick, after UNCLAIMED_RETURN_HOURS
@@ -53,6 +55,7 @@ WHO = {
     A.DISPATCH: ({"dc", "admin"}, "dc"),
     A.ARRIVE: ({"clerk", "admin"}, "destination"),
     A.CLAIM: ({"clerk", "admin"}, "destination"),
+    A.VOID_CLAIM: ({"clerk", "admin"}, "destination"),
     A.PICKUP_DEADLINE_PASSED: ({"system"}, "anywhere"),
     A.PULL_OUT: ({"clerk", "admin"}, "holder"),
     A.SEND_BACK: ({"system"}, "anywhere"),
