@@ -699,6 +699,8 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
     is set (pickup_deadline(now)) and the shopper is told where and until when. The shelf slot
     was reserved when the order was placed. A clerk of another branch gets NotYours."""
     package, _ = _subject(A.ARRIVE, tracking_number, actor)
+    if reroute.recalled(package):  # called back from a closed branch: it goes to the DC first
+        raise InvalidTransition("That package is on its way back to the distribution center.")
     shipment = package.shipment
     deadline = pickup_deadline(clock.now())
     _move(
@@ -1176,3 +1178,9 @@ def tracking_link(number: str) -> str:
         parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
     )
     return adapter.build("fulfillment.track", {"tracking_number": number}, force_external=True)
+
+
+# --- branch closure and re-routing: shop/fulfillment/reroute.py (close_branch, reopen_branch,
+# closure_preview, change_branch, return_to_dc), reached as ecms.reroute.<function>. Imported
+# last: it builds on the functions above.
+from shop.fulfillment import reroute  # noqa: E402

@@ -86,6 +86,7 @@ class World:
     mail_name: str  # a mail the dev mail server kept
     owner: object  # the client that placed both orders (and has a cart)
     clients: dict = field(default_factory=dict)
+    branch_code: str = ""  # the store both orders go to
 
 
 # Each path argument: (value as it goes in the URL, hostile?). The first value is the
@@ -112,6 +113,12 @@ FILLERS = {
         ("t-20261201-000001", False),
         ("junk", False),
         ("T" * 400, False),
+    ],
+    "code": lambda w: [  # a branch code (the operator's branch screens)
+        (w.branch_code, False),
+        ("ZZZZ", False),
+        ("DC-PASIG", False),
+        ("Z" * 300, False),
     ],
     "message_id": lambda w: [
         (w.message_id, False),
@@ -269,6 +276,7 @@ def world(app, make, monkeypatch, tmp_path):
         message_id=message_id,
         mail_name=store.names()[0],
         owner=owner,
+        branch_code=branch.code,
     )
 
 

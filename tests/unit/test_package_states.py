@@ -23,6 +23,13 @@ EXPECTED = {
     (S.CLAIMED, "return_drop_off"): S.RETURN_DROPPED_OFF,
     (S.RETURN_DROPPED_OFF, "pull_out"): S.RETURNING,
     (S.RETURNING, "return_to_merchant"): S.RETURNED_TO_MERCHANT,
+    # Branch closure and re-routing (docs/decisions.md)
+    (S.LABEL_ISSUED, "reroute"): S.LABEL_ISSUED,
+    (S.RECEIVED, "reroute"): S.RECEIVED,
+    (S.ACCEPTED, "reroute"): S.ACCEPTED,
+    (S.IN_TRANSIT, "reroute"): S.IN_TRANSIT,
+    (S.AT_BRANCH, "recall"): S.IN_TRANSIT,
+    (S.IN_TRANSIT, "return_to_dc"): S.ACCEPTED,
 }
 
 

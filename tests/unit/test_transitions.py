@@ -37,6 +37,14 @@ DESIGN = {
     (S.CLAIMED, A.RETURN_DROP_OFF): S.RETURN_DROPPED_OFF,
     (S.RETURN_DROPPED_OFF, A.PULL_OUT): S.RETURNING,
     (S.RETURNING, A.RETURN_TO_MERCHANT): S.RETURNED_TO_MERCHANT,
+    # docs/decisions.md, "Branch closure and re-routing": a new destination before arrival
+    # (same state), and a package on a closing branch's shelf called back through the DC.
+    (S.LABEL_ISSUED, A.REROUTE): S.LABEL_ISSUED,
+    (S.RECEIVED, A.REROUTE): S.RECEIVED,
+    (S.ACCEPTED, A.REROUTE): S.ACCEPTED,
+    (S.IN_TRANSIT, A.REROUTE): S.IN_TRANSIT,
+    (S.AT_BRANCH, A.RECALL): S.IN_TRANSIT,
+    (S.IN_TRANSIT, A.RETURN_TO_DC): S.ACCEPTED,
 }
 
 # Who may do each action, and where: "own" (where the actor works), "dc", "destination" (the
@@ -53,6 +61,9 @@ WHO = {
     A.PULL_OUT: ({"clerk", "admin"}, "holder"),
     A.RETURN_DROP_OFF: ({"clerk", "admin"}, "own"),
     A.RETURN_TO_MERCHANT: ({"dc", "admin"}, "dc"),
+    A.REROUTE: ({"shop", "admin"}, "anywhere"),
+    A.RECALL: ({"admin"}, "anywhere"),
+    A.RETURN_TO_DC: ({"dc", "admin"}, "dc"),
 }
 
 DC_ID, DESTINATION, ELSEWHERE, HOLDER = 1, 10, 11, 20

@@ -1,0 +1,416 @@
+"""Branch closure and re-routing (issue #10, point 10), on both databases: closing a branch
+sends every order bound for it that hasn't arrived to the nearest open branch that can take it
+(frozen to frozen, a full one skipped), with an event per package, the codes unchanged and the
+shopper mailed once; packages on its shelf come back through the DC; a closed branch can't be
+chosen and a reopened one can; the shopper's own change of branch and its rules."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from shop.auth.models import Role
+from shop.branches import service as branches
+from shop.branches.models import Branch, BranchKind
+from shop.errors import InvalidInput
+from shop.extensions import db
+from shop.fulfillment import service as ecms
+from shop.fulfillment.models import Package, PackageEvent, PaymentMode, Shipment
+from shop.fulfillment.models import PackageState as S
+from shop.notify.models import OutboxMessage
+from shop.transaction import transaction
+
+MOMENT = datetime(2026, 7, 14, 1, 0, tzinfo=UTC)  # Tue 14 Jul, 9:00 AM in Manila
+TODAY = date(2026, 7, 14)
+FITS = ecms.Inspection(length_mm=250, width_mm=200, height_mm=120, weight_g=1800)
+
+
+@dataclass
+class Net:
+    """A DC; the branch that closes (X); nearest to it N1 (not frozen-ready), then N2
+    (frozen-ready), then far F; the logins that move packages."""
+
+    dc: Branch
+    x: Branch
+    n1: Branch
+    n2: Branch
+    far: Branch
+    dc_user: ecms.Actor
+    clerk_x: ecms.Actor
+    clerk_n1: ecms.Actor
+    clerk_n2: ecms.Actor
+    admin: ecms.Actor
+
+
+@pytest.fixture
+def net(make, clock) -> Net:
+    clock.set(MOMENT)
+    dc = make.branch(code="DC-PASIG", name="DC Pasig", kind=BranchKind.DC, shelf_capacity=5000)
+    x = make.branch(name="7-Eleven Closing", lat=14.5500, lng=121.0200, frozen=True)
+    n1 = make.branch(name="7-Eleven Nearest", lat=14.5510, lng=121.0200, shelf_capacity=10)
+    n2 = make.branch(name="7-Eleven Frozen", lat=14.5530, lng=121.0200, frozen=True)
+    far = make.branch(name="7-Eleven Far", lat=14.6500, lng=121.0200, frozen=True)
+
+    def clerk(branch, name):
+        return ecms.Actor.of(make.user(role=Role.CLERK, name=name, branch_id=branch.id))
+
+    return Net(
+        dc=dc,
+        x=x,
+        n1=n1,
+        n2=n2,
+        far=far,
+        dc_user=ecms.Actor.of(make.user(role=Role.DC, name="Rosa DC", branch_id=dc.id)),
+        clerk_x=clerk(x, "Xia X"),
+        clerk_n1=clerk(n1, "Nina N1"),
+        clerk_n2=clerk(n2, "Noel N2"),
+        admin=ecms.Actor.of(make.user(role=Role.ADMIN, name="Operator")),
+    )
+
+
+@dataclass
+class Shipped:
+    id: int
+    code: str
+    reference: str
+    numbers: list[str]
+
+
+def ship(app, branch, *, packages: int = 1, frozen: bool = False, cod: int = 0) -> Shipped:
+    with app.app_context(), transaction():
+        branches.reserve(branch.code, packages, frozen_required=frozen)
+        reference = f"CQ-T{uuid.uuid4().hex[:8].upper()}"
+        made = ecms.create_shipment(
+            reference=reference,
+            payment=PaymentMode.COD if cod else PaymentMode.PREPAID,
+            amount_due=cod,
+            branch_id=branch.id,
+            recipient=ecms.Recipient("Juan dela Cruz", "+639171234567", "juan@example.com"),
+            parcels=[ecms.Parcel(frozen, 1800, 6000, f"1 × Thing {n}") for n in range(packages)],
+        )
+        numbers = list(
+            db.session.scalars(
+                sa.select(Package.tracking_number)
+                .where(Package.shipment_id == made.id)
+                .order_by(Package.id)
+            )
+        )
+    return Shipped(made.id, made.code.code, reference, numbers)
+
+
+def call(app, function, *args, **kwargs):
+    with app.app_context():
+        return function(*args, **kwargs)
+
+
+def to_dc(app, net, number):
+    call(app, ecms.drop_off, number, net.dc_user)
+    call(app, ecms.accept, number, net.dc_user, inspection=FITS)
+
+
+def to_shelf(app, net, number, clerk):
+    to_dc(app, net, number)
+    call(app, ecms.dispatch, number, net.dc_user)
+    call(app, ecms.arrive, number, clerk)
+
+
+def package(app, number) -> Package:
+    with app.app_context():
+        found = db.session.scalar(sa.select(Package).where(Package.tracking_number == number))
+        db.session.expunge(found)
+        return found
+
+
+def shipment(app, shipment_id) -> Shipment:
+    with app.app_context():
+        found = db.session.get(Shipment, shipment_id)
+        db.session.expunge(found)
+        return found
+
+
+def events(app, number) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(PackageEvent)
+            .join(Package)
+            .where(Package.tracking_number == number)
+            .order_by(PackageEvent.id)
+        ).all()
+        return [
+            (e.action, e.from_state, e.to_state, e.actor_role, dict(e.detail or {})) for e in rows
+        ]
+
+
+def reserved(app, branch) -> int:
+    with app.app_context():
+        return db.session.get(Branch, branch.id).reserved
+
+
+def mails(app, prefix="shipment-rerouted-") -> list[dict]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.created_at))
+        return [row.payload | {"key": row.key} for row in rows if row.key.startswith(prefix)]
+
+
+# --- closing ----------------------------------------------------------------------------------
+
+
+def test_closing_reroutes_every_package_not_arrived_to_the_nearest_capable_branch(app, net):
+    plain = ship(app, net.x, packages=2)  # label_issued, both
+    cold = ship(app, net.x, frozen=True)  # frozen: N1 can't keep it
+    moving = ship(app, net.x)  # in transit to X
+    to_dc(app, net, moving.numbers[0])
+    call(app, ecms.dispatch, moving.numbers[0], net.dc_user)
+    assert reserved(app, net.x) == 4
+
+    done = call(app, ecms.reroute.close_branch, net.x.code, net.admin, until="2026-07-16")
+
+    assert (done.closed_from, done.closed_until) == (TODAY, date(2026, 7, 16))
+    assert {m.reference: m.to_code for m in done.moved} == {
+        plain.reference: net.n1.code,
+        cold.reference: net.n2.code,  # frozen goes to the nearest frozen-ready branch
+        moving.reference: net.n1.code,
+    }
+    assert (done.rerouted, done.recalled, done.stranded) == (4, 0, ())
+    assert shipment(app, plain.id).branch_id == net.n1.id
+    assert shipment(app, cold.id).branch_id == net.n2.id
+    assert shipment(app, plain.id).code == plain.code  # codes unchanged
+    assert package(app, moving.numbers[0]).state is S.IN_TRANSIT
+    assert [reserved(app, b) for b in (net.x, net.n1, net.n2)] == [0, 3, 1]
+
+    for number in plain.numbers:
+        [(action, before, after, role, detail)] = events(app, number)
+        assert (action, before, after, role) == ("reroute", S.LABEL_ISSUED, S.LABEL_ISSUED, "admin")
+        assert detail["from_branch"] == net.x.code and detail["to_branch"] == net.n1.code
+        assert detail["reason"] == "branch_closed"
+    assert events(app, moving.numbers[0])[-1][:3] == ("reroute", S.IN_TRANSIT, S.IN_TRANSIT)
+
+    sent = mails(app)
+    assert len(sent) == 3  # one per order, not per package
+    first = next(m for m in sent if plain.reference in m["text"])
+    assert first["subject"] == "Your pickup branch is now 7-Eleven Nearest"
+    assert "7-Eleven Closing is closed" in first["text"]
+    assert "/orders/" + plain.reference in first["text"]  # the link to choose another
+    assert " ".join(plain.code[i : i + 4] for i in range(0, 14, 4)) in first["text"]
+
+    # The new branch takes it in as its own; the old one no longer can.
+    call(app, ecms.arrive, moving.numbers[0], net.clerk_n1)
+    assert package(app, moving.numbers[0]).location_id == net.n1.id
+
+
+def test_closing_again_moves_nothing_twice_and_mails_once(app, net):
+    shipped = ship(app, net.x)
+    call(app, ecms.reroute.close_branch, net.x.code, net.admin)
+    again = call(app, ecms.reroute.close_branch, net.x.code, net.admin, for_good=True)
+    assert again.moved == () and again.stranded == ()
+    assert len(events(app, shipped.numbers[0])) == 1
+    assert len(mails(app)) == 1
+
+
+def test_a_full_nearest_branch_is_skipped(app, net, make):
+    with app.app_context():
+        db.session.execute(
+            sa.update(Branch).where(Branch.id == net.n1.id).values(reserved=Branch.shelf_capacity)
+        )
+        db.session.commit()
+    shipped = ship(app, net.x)
+    done = call(app, ecms.reroute.close_branch, net.x.code, net.admin)
+    assert [m.to_code for m in done.moved] == [net.n2.code]
+    assert reserved(app, net.n1) == 10  # not one slot more than its shelf
+    assert shipment(app, shipped.id).branch_id == net.n2.id
+
+
+def test_room_for_every_package_of_the_order(app, net):
+    with app.app_context():
+        db.session.execute(sa.update(Branch).where(Branch.id == net.n1.id).values(reserved=9))
+        db.session.commit()
+    ship(app, net.x, packages=2)
+    done = call(app, ecms.reroute.close_branch, net.x.code, net.admin)
+    assert [m.to_code for m in done.moved] == [net.n2.code]
+
+
+def test_an_order_no_branch_can_take_stays_and_is_named(app, net):
+    shipped = ship(app, net.x, frozen=True)
+    for branch in (net.n2, net.far):
+        call(app, ecms.reroute.close_branch, branch.code, net.admin, for_good=True)
+    done = call(app, ecms.reroute.close_branch, net.x.code, net.admin)
+    assert done.stranded == (shipped.reference,) and done.moved == ()
+    assert shipment(app, shipped.id).branch_id == net.x.id
+    assert reserved(app, net.x) == 1 and events(app, shipped.numbers[0]) == []
+
+
+def test_closing_for_good_pulls_shelf_packages_back_through_the_dc(app, net, clock):
+    shipped = ship(app, net.x, packages=2)
+    on_shelf, on_way = shipped.numbers
+    to_shelf(app, net, on_shelf, net.clerk_x)
+    to_dc(app, net, on_way)
+    assert package(app, on_shelf).pickup_deadline is not None
+
+    clock.advance(hours=2)
+    done = call(app, ecms.reroute.close_branch, net.x.code, net.admin, for_good=True)
+    assert (done.rerouted, done.recalled) == (1, 1) and done.closed_until is None
+    back = package(app, on_shelf)
+    assert (back.state, back.location_id, back.pickup_deadline) == (S.IN_TRANSIT, None, None)
+    assert events(app, on_shelf)[-1][:3] == ("recall", S.AT_BRANCH, S.IN_TRANSIT)
+    assert [reserved(app, b) for b in (net.x, net.n1)] == [0, 2]
+    assert "go back through our distribution center" not in mails(app)[0]["text"]
+    assert "goes back through our distribution center" in mails(app)[0]["text"]
+
+    # On its way to the DC, not to a branch: no clerk takes it in.
+    with pytest.raises(ecms.InvalidTransition):
+        call(app, ecms.arrive, on_shelf, net.clerk_n1)
+    with pytest.raises(ecms.InvalidTransition):  # a package not called back isn't "returned"
+        call(app, ecms.reroute.return_to_dc, on_way, net.dc_user)
+
+    clock.advance(hours=5)
+    call(app, ecms.reroute.return_to_dc, on_shelf, net.dc_user)
+    at_dc = package(app, on_shelf)
+    assert (at_dc.state, at_dc.location_id) == (S.ACCEPTED, net.dc.id)
+    call(app, ecms.dispatch, on_shelf, net.dc_user)
+    clock.advance(hours=10)
+    call(app, ecms.arrive, on_shelf, net.clerk_n1)
+    arrived = package(app, on_shelf)
+    assert arrived.location_id == net.n1.id
+    assert arrived.pickup_deadline == clock.now() + timedelta(days=app.config["PICKUP_DAYS"])
+    assert [e[0] for e in events(app, on_shelf)] == [
+        "drop_off",
+        "accept",
+        "dispatch",
+        "arrive",
+        "recall",
+        "return_to_dc",
+        "dispatch",
+        "arrive",
+    ]
+    assert reserved(app, net.n1) == 2  # arriving takes no second slot
+
+
+def test_a_closure_for_some_days_leaves_an_arrived_order_and_pushes_its_deadline(app, net):
+    arrived = ship(app, net.x)
+    to_shelf(app, net, arrived.numbers[0], net.clerk_x)
+    deadline = package(app, arrived.numbers[0]).pickup_deadline
+    mixed = ship(app, net.x, packages=2)  # one on the shelf, one on its way: it moves whole
+    to_shelf(app, net, mixed.numbers[0], net.clerk_x)
+
+    done = call(app, ecms.reroute.close_branch, net.x.code, net.admin, until="2026-07-15")
+    assert done.kept == 1 and [m.reference for m in done.moved] == [mixed.reference]
+    stays = package(app, arrived.numbers[0])
+    assert (stays.state, stays.location_id) == (S.AT_BRANCH, net.x.id)
+    assert stays.pickup_deadline == deadline + timedelta(days=2)
+    assert package(app, mixed.numbers[0]).state is S.IN_TRANSIT  # called back
+    assert shipment(app, arrived.id).branch_id == net.x.id
+
+
+def test_a_closed_branch_cant_be_chosen_and_a_reopened_one_can(app, net, clock):
+    call(app, ecms.reroute.close_branch, net.n1.code, net.admin)
+    with app.app_context():
+        with pytest.raises(branches.BranchUnavailable) as refused:
+            branches.reserve(net.n1.code, 1)
+        assert "closed" in refused.value.message
+        [found] = [c for c in branches.search("Nearest") if c.code == net.n1.code]
+        assert not found.selectable and found.reason == "Closed on Tue 14 Jul"
+    call(app, ecms.reroute.reopen_branch, net.n1.code, net.admin)
+    with app.app_context(), transaction():
+        assert branches.reserve(net.n1.code, 1).code == net.n1.code
+
+
+def test_a_closure_ends_by_itself_after_its_last_day(app, net, clock):
+    call(app, ecms.reroute.close_branch, net.n1.code, net.admin, until="2026-07-15")
+    clock.set(MOMENT + timedelta(days=1))
+    with app.app_context(), pytest.raises(branches.BranchUnavailable):
+        branches.reserve(net.n1.code, 1)
+    clock.set(MOMENT + timedelta(days=2))
+    with app.app_context(), transaction():
+        assert branches.reserve(net.n1.code, 1).code == net.n1.code
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"until": "2026-07-13"}, "until"),  # before today
+        ({"until": "2026-13-01"}, "until"),
+        ({"until": "14/07/2026"}, "until"),
+        ({"until": "2028-01-01"}, "until"),  # too far
+        ({"until": "2026-07-20", "for_good": True}, "until"),
+    ],
+)
+def test_bad_closure_dates_are_refused_and_change_nothing(app, net, kwargs, field):
+    ship(app, net.x)
+    with pytest.raises(InvalidInput) as refused:
+        call(app, ecms.reroute.close_branch, net.x.code, net.admin, **kwargs)
+    assert refused.value.field == field
+    with app.app_context():
+        assert db.session.get(Branch, net.x.id).closed_from is None
+    assert reserved(app, net.x) == 1
+
+
+def test_only_an_operator_closes_a_branch(app, net):
+    for actor in (net.clerk_x, net.dc_user, ecms.Actor.shop("checkout"), ecms.Actor.system()):
+        with pytest.raises(ecms.NotAllowed):
+            call(app, ecms.reroute.close_branch, net.x.code, actor)
+    with pytest.raises(branches.BranchNotFound):
+        call(app, ecms.reroute.close_branch, "DC-PASIG", net.admin)
+
+
+# --- the shopper's (or merchant's) own choice ----------------------------------------------------
+
+
+def test_change_branch_before_arrival(app, net):
+    shipped = ship(app, net.x, packages=2)
+    shop = ecms.Actor.shop("shopper")
+    moved = call(app, ecms.reroute.change_branch, shipped.id, net.far.code, shop)
+    assert (moved.from_code, moved.to_code, moved.rerouted) == (net.x.code, net.far.code, 2)
+    assert [reserved(app, b) for b in (net.x, net.far)] == [0, 2]
+    [event] = events(app, shipped.numbers[0])
+    assert event[0] == "reroute" and event[3] == "shop" and event[4]["reason"] == "shopper_choice"
+    [mail] = mails(app)
+    assert "instead of 7-Eleven Closing, as you asked" in mail["text"]
+
+    with pytest.raises(ecms.reroute.AlreadyThere):
+        call(app, ecms.reroute.change_branch, shipped.id, net.far.code, shop)
+
+
+def test_change_branch_follows_the_pickers_rules(app, net):
+    cold = ship(app, net.x, frozen=True)
+    shop = ecms.Actor.shop("shopper")
+    with pytest.raises(branches.BranchUnavailable, match="frozen"):
+        call(app, ecms.reroute.change_branch, cold.id, net.n1.code, shop)
+    call(app, ecms.reroute.close_branch, net.n2.code, net.admin)
+    with pytest.raises(branches.BranchUnavailable, match="closed"):
+        call(app, ecms.reroute.change_branch, cold.id, net.n2.code, shop)
+    for bad in ("NOPE", "", "'; DROP", None, 12, "DC-PASIG"):
+        with pytest.raises(branches.BranchNotFound):
+            call(app, ecms.reroute.change_branch, cold.id, bad, shop)
+    with pytest.raises(ecms.NotAllowed):
+        call(app, ecms.reroute.change_branch, cold.id, net.far.code, net.clerk_x)
+    with pytest.raises(ecms.reroute.NotFound):
+        call(app, ecms.reroute.change_branch, 999_999, net.far.code, shop)
+    assert reserved(app, net.x) == 1 and events(app, cold.numbers[0]) == []
+
+
+def test_change_branch_after_arrival_is_invalid_state(app, net):
+    shipped = ship(app, net.x)
+    to_shelf(app, net, shipped.numbers[0], net.clerk_x)
+    with pytest.raises(ecms.InvalidTransition) as refused:
+        call(app, ecms.reroute.change_branch, shipped.id, net.n1.code, ecms.Actor.shop("api"))
+    assert refused.value.code == "invalid_state"
+    assert shipment(app, shipped.id).branch_id == net.x.id
+
+
+def test_the_cli_closes_and_reopens(app, net, runner):
+    ship(app, net.x)
+    result = runner.invoke(args=["shop", "close-branch", net.x.code, "--until", "2026-07-20"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "closed through 2026-07-20" in result.output and "Re-routed 1 package(s)" in result.output
+    )
+    bad = runner.invoke(args=["shop", "close-branch", net.x.code, "--until", "yesterday"])
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+    unknown = runner.invoke(args=["shop", "close-branch", "ZZZZ", "--for-good"])
+    assert unknown.exit_code != 0
+    opened = runner.invoke(args=["shop", "close-branch", net.x.code, "--reopen"])
+    assert opened.exit_code == 0 and "open again" in opened.output
+    with app.app_context():
+        assert db.session.get(Branch, net.x.id).closed_from is None
