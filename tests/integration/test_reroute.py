@@ -4,6 +4,7 @@ sends every order bound for it that hasn't arrived to the nearest open branch th
 shopper mailed once; packages on its shelf come back through the DC; a closed branch can't be
 chosen and a reopened one can; the shopper's own change of branch and its rules."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from shop.auth.models import Role
 from shop.branches import service as branches
 from shop.branches.models import Branch, BranchKind
+from shop.checkout.models import Order
 from shop.errors import InvalidInput
 from shop.extensions import db
 from shop.fulfillment import service as ecms
@@ -21,6 +23,8 @@ from shop.fulfillment.models import Package, PackageEvent, PaymentMode, Shipment
 from shop.fulfillment.models import PackageState as S
 from shop.notify.models import OutboxMessage
 from shop.transaction import transaction
+from tests.conftest import csrf_token, log_in, text
+from tests.integration.test_checkout import _add, _checkout
 
 MOMENT = datetime(2026, 7, 14, 1, 0, tzinfo=UTC)  # Tue 14 Jul, 9:00 AM in Manila
 TODAY = date(2026, 7, 14)
@@ -414,3 +418,210 @@ def test_the_cli_closes_and_reopens(app, net, runner):
     assert opened.exit_code == 0 and "open again" in opened.output
     with app.app_context():
         assert db.session.get(Branch, net.x.id).closed_from is None
+
+
+def test_recalling_one_package_by_hand_needs_its_order_elsewhere(app, net):
+    shipped = ship(app, net.x)
+    to_shelf(app, net, shipped.numbers[0], net.clerk_x)
+    with pytest.raises(ecms.InvalidTransition, match="still goes to this branch"):
+        call(app, ecms.reroute.recall, shipped.numbers[0], net.admin)
+    with pytest.raises(ecms.NotAllowed):
+        call(app, ecms.reroute.recall, shipped.numbers[0], net.clerk_x)
+    assert package(app, shipped.numbers[0]).state is S.AT_BRANCH
+
+
+# --- the screens -----------------------------------------------------------------------------
+
+
+def words(page: str) -> str:
+    """A page's text without its tags, spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split()).replace(" .", ".")
+
+
+def _order_in_browser(app, client, make, branch):
+    """A COD order placed through checkout by `client`; its page's path (with its key)."""
+    item = make.item(name="Ube Halaya", price=25000, stock=10)
+    _add(client, item)
+    response = _checkout(client, branch)
+    assert response.status_code == 303, text(response)
+    location = response.headers["Location"]
+    number = location.split("/")[2].split("?")[0]
+    with app.app_context():
+        shipment_id = db.session.scalar(sa.select(Order.shipment_id).where(Order.number == number))
+    return location, number, shipment_id
+
+
+def _admin(client, make):
+    admin = make.user(role=Role.ADMIN, name="Operator")
+    assert log_in(client, admin.email).status_code == 302
+    return admin
+
+
+def test_the_order_page_says_why_the_branch_changed_and_lets_the_shopper_choose(
+    app, client, make, net, monkeypatch
+):
+    monkeypatch.setitem(app.config, "CHANGE_BRANCH_RATE_LIMIT", "100 per minute")
+    location, number, shipment_id = _order_in_browser(app, client, make, net.x)
+    page = text(client.get(location))
+    assert "Choose another branch" in page and "was sent to" not in page
+
+    call(app, ecms.reroute.close_branch, net.x.code, net.admin)
+    page = text(client.get(location))
+    said = words(page)
+    assert "Your package was sent to 7-Eleven Nearest because 7-Eleven Closing closed" in said
+    assert f"7-Eleven Nearest ({net.n1.code})" in said  # the pickup branch shown is the new one
+    assert f'value="{net.far.code}"' in page or "Branches near 7-Eleven Nearest" in page
+
+    # Without JS: the picker's search comes back with the page.
+    path = location.split("?")[0] + "/branch?" + location.split("?")[1]
+    token = csrf_token(client, location)
+    found = client.post(
+        path, data={"csrf_token": token, "action": "search-branches", "branch_q": "Far"}
+    )
+    assert found.status_code == 200 and f'value="{net.far.code}"' in text(found)
+
+    chosen = client.post(path, data={"csrf_token": token, "branch_code": net.far.code})
+    assert chosen.status_code == 303
+    assert shipment(app, shipment_id).branch_id == net.far.id
+    page = text(client.get(chosen.headers["Location"]))
+    assert "Your order now goes to 7-Eleven Far" in page
+    assert "You moved your pickup from 7-Eleven Nearest to 7-Eleven Far" in words(page)
+    assert [reserved(app, b) for b in (net.x, net.n1, net.far)] == [0, 0, 1]
+
+    # A closed branch, the same branch, nothing chosen, junk: refused, said, nothing changed.
+    for code, status in (
+        (net.x.code, 409),
+        (net.far.code, 422),
+        ("", 422),
+        ("ZZZZ", 404),
+        ("x" * 500, 404),
+    ):
+        refused = client.post(path, data={"csrf_token": token, "branch_code": code})
+        assert refused.status_code == status, (code, refused.status_code)
+        assert 'role="alert"' in refused.get_data(as_text=True)
+    assert shipment(app, shipment_id).branch_id == net.far.id
+    # No CSRF token: refused.
+    assert client.post(path, data={"branch_code": net.n1.code}).status_code == 400
+
+
+def test_changing_branch_is_rate_limited(app, client, make, net):
+    location, number, shipment_id = _order_in_browser(app, client, make, net.x)
+    path = location.split("?")[0] + "/branch?" + location.split("?")[1]
+    token = csrf_token(client, location)
+    limit = int(app.config["CHANGE_BRANCH_RATE_LIMIT"].split()[0])
+    statuses = [
+        client.post(path, data={"csrf_token": token, "branch_code": "ZZZZ"}).status_code
+        for _ in range(limit + 1)
+    ]
+    assert statuses == [404] * limit + [429]
+
+
+def test_someone_elses_order_is_not_found_and_unchanged(app, client, make, net):
+    location, number, shipment_id = _order_in_browser(app, client, make, net.x)
+    stranger = app.test_client()
+    token = csrf_token(stranger, "/login")
+    for path in (f"/orders/{number}/branch", f"/orders/{number}/branch?key=forged"):
+        response = stranger.post(path, data={"csrf_token": token, "branch_code": net.n1.code})
+        assert response.status_code == 404
+    assert shipment(app, shipment_id).branch_id == net.x.id
+
+
+def test_after_arrival_the_page_offers_no_change_and_a_post_is_409(app, client, make, net):
+    location, number, shipment_id = _order_in_browser(app, client, make, net.x)
+    token = csrf_token(client, location)
+    with app.app_context():
+        tracking = db.session.scalar(
+            sa.select(Package.tracking_number).where(Package.shipment_id == shipment_id)
+        )
+    to_shelf(app, net, tracking, net.clerk_x)
+    page = text(client.get(location))
+    assert "Choose another branch" not in page
+    path = location.split("?")[0] + "/branch?" + location.split("?")[1]
+    response = client.post(path, data={"csrf_token": token, "branch_code": net.n1.code})
+    assert response.status_code == 409
+    assert shipment(app, shipment_id).branch_id == net.x.id
+
+
+def test_the_admin_branch_screens_are_for_operators_only(app, client, make, net):
+    for role in (Role.SHOPPER, Role.CLERK, Role.DC):
+        other = app.test_client()
+        user = make.user(role=role)
+        assert log_in(other, user.email).status_code == 302
+        token = csrf_token(other, "/login")
+        for path in ("/admin/branches", f"/admin/branches/{net.x.code}",
+                     f"/admin/branches/{net.x.code}/close?how=today"):  # fmt: skip
+            assert other.get(path).status_code == 403, (role, path)
+        for path in (f"/admin/branches/{net.x.code}/close", f"/admin/branches/{net.x.code}/reopen"):
+            assert (
+                other.post(path, data={"csrf_token": token, "how": "for_good"}).status_code == 403
+            )
+    visitor = app.test_client()
+    assert visitor.get("/admin/branches").status_code == 302  # to the login page
+    with app.app_context():
+        assert db.session.get(Branch, net.x.id).closed_from is None
+
+
+def test_an_operator_closes_with_a_confirm_step_and_reopens(app, client, make, net):
+    ship(app, net.x, packages=2)
+    ship(app, net.x)
+    _admin(client, make)
+    listing = text(client.get("/admin/branches?q=Closing"))
+    assert "7-Eleven Closing" in listing and "7-Eleven Far" not in listing
+
+    confirm = client.get(f"/admin/branches/{net.x.code}/close?how=until&until=2026-07-16")
+    assert confirm.status_code == 200
+    assert "3 packages of 2 orders will be re-routed" in words(text(confirm))
+    assert reserved(app, net.x) == 3  # the confirm step changes nothing
+
+    token = csrf_token(client, f"/admin/branches/{net.x.code}/close?how=today")
+    assert (
+        client.post(f"/admin/branches/{net.x.code}/close", data={"how": "today"}).status_code == 400
+    )
+    done = client.post(
+        f"/admin/branches/{net.x.code}/close",
+        data={"csrf_token": token, "how": "until", "until": "2026-07-16"},
+    )
+    assert done.status_code == 303
+    page = text(client.get(done.headers["Location"]))
+    assert "3 packages re-routed" in page and "Closed until Thu 16 Jul" in page
+    assert reserved(app, net.x) == 0 and reserved(app, net.n1) == 3
+    assert "Closed until Thu 16 Jul" in text(client.get("/branches?q=Closing"))
+
+    reopened = client.post(f"/admin/branches/{net.x.code}/reopen", data={"csrf_token": token})
+    assert reopened.status_code == 303
+    assert "is open again" in text(client.get(reopened.headers["Location"]))
+    with app.app_context(), transaction():
+        assert branches.reserve(net.x.code, 1).code == net.x.code
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?how=sometime",
+        "?how=until",
+        "?how=until&until=tomorrow",
+        "?how=until&until=2026-07-01",
+        "?how=until&until=" + "9" * 500,
+        "?how[]=today",
+    ],
+)
+def test_bad_closure_requests_are_4xx_and_change_nothing(app, client, make, net, query):
+    ship(app, net.x)
+    _admin(client, make)
+    assert 400 <= client.get(f"/admin/branches/{net.x.code}/close{query}").status_code < 500
+    token = csrf_token(client, f"/admin/branches/{net.x.code}/close?how=today")
+    form = dict(part.split("=", 1) for part in query.lstrip("?").split("&") if "=" in part)
+    posted = client.post(f"/admin/branches/{net.x.code}/close", data={"csrf_token": token, **form})
+    assert 400 <= posted.status_code < 500
+    for code in ("ZZZZ", "DC-PASIG", "x" * 300):
+        assert client.get(f"/admin/branches/{code}").status_code == 404
+        assert (
+            client.post(
+                f"/admin/branches/{code}/close", data={"csrf_token": token, "how": "today"}
+            ).status_code
+            == 404
+        )
+    with app.app_context():
+        assert db.session.get(Branch, net.x.id).closed_from is None
+    assert reserved(app, net.x) == 1
