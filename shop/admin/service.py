@@ -85,10 +85,13 @@ def _line(branch) -> BranchLine:
     )
 
 
+BRANCH_LIST = 50  # stores the operator's branch screen lists at once
+
+
 def branch_list(q: str = "") -> list[BranchLine]:
-    """The stores on the operator's branch screen: closed first, a search by name, city or
-    code."""
-    return [_line(branch) for branch in branches.operator_list(q)]
+    """The stores on the operator's branch screen (at most BRANCH_LIST): closed first, a
+    search by name, city or code."""
+    return [_line(branch) for branch in branches.operator_list(q, limit=BRANCH_LIST)]
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,9 @@ def _operator() -> ecms.Actor:
 def branches():
     """Every store, closed ones first; a search by name, city or code."""
     q = request.args.get("q", "")
-    return render_template("admin/branches.html", branches=service.branch_list(q), q=q)
+    return render_template(
+        "admin/branches.html", branches=service.branch_list(q), q=q, limit=service.BRANCH_LIST
+    )
 
 
 @bp.get("/branches/<code>")

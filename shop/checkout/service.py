@@ -1029,7 +1029,7 @@ def _branch_picker(shipment, branch, data, error: str | None) -> dict | None:
         "packages": max(1, min(len(live), branches.MAX_PACKAGES)),
         "selected": data.get("branch_code") or None,
         "last_code": branch.code,
-        "legend": "Choose another pickup branch",
+        "legend": "New pickup branch",
         "limit": 8,
     }
     try:
