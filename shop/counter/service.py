@@ -84,10 +84,20 @@ def counter_of(terminal, shift) -> tuple[str, str]:
 
 
 def receive(tracking_number, actor: ecms.Actor) -> Handled:
-    """A package handed in at the DC: label_issued → received. A mistyped number is refused
-    by its check digit before any lookup (codes.parse)."""
+    """A package handed in at the DC: label_issued → received (or, called back from a closed
+    branch, in_transit → accepted). A mistyped number is refused by its check digit before
+    any lookup (codes.parse)."""
     number = codes.parse(tracking_number, CodeType.TRACKING)
-    return _handled(ecms.drop_off(number, actor))
+    try:
+        return _handled(ecms.drop_off(number, actor))
+    except ecms.InvalidTransition:
+        # A package called back from a closed branch's shelf (ecms.reroute, issue #10 point 10)
+        # is taken in by the same scan: in_transit → accepted, ready to dispatch again.
+        try:
+            return _handled(ecms.reroute.return_to_dc(number, actor))
+        except ecms.InvalidTransition:
+            pass
+        raise
 
 
 def _measure(value, field: str, unit: str, scale: int) -> int:

@@ -625,3 +625,31 @@ def test_bad_closure_requests_are_4xx_and_change_nothing(app, client, make, net,
     with app.app_context():
         assert db.session.get(Branch, net.x.id).closed_from is None
     assert reserved(app, net.x) == 1
+
+
+def test_the_dc_screen_takes_a_recalled_package_in_with_the_receive_scan(app, make, net):
+    shipped = ship(app, net.x)
+    number = shipped.numbers[0]
+    to_shelf(app, net, number, net.clerk_x)
+    call(app, ecms.reroute.close_branch, net.x.code, net.admin, for_good=True)
+    dc_login = make.user(role=Role.DC, name="Dina DC", branch_id=net.dc.id)
+    client = app.test_client()
+    assert log_in(client, dc_login.email).status_code == 302
+    token = csrf_token(client, "/counter/dc")
+    client.post("/counter/dc/counter", data={"csrf_token": token, "terminal": "DC-1", "shift": "1"})
+    scanned = client.post(
+        "/counter/dc/receive",
+        data={"csrf_token": token, "tracking_number": number},
+        headers={"HX-Request": "true"},
+    )
+    assert scanned.status_code == 200
+    assert "Called back from a closed branch" in text(scanned)
+    assert "7-Eleven Nearest" in text(scanned)
+    back = package(app, number)
+    assert (back.state, back.location_id) == (S.ACCEPTED, net.dc.id)
+    again = client.post(
+        "/counter/dc/receive",
+        data={"csrf_token": token, "tracking_number": number},
+        headers={"HX-Request": "true"},
+    )
+    assert again.status_code == 409  # a second scan: refused as before
