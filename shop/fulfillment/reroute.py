@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.branches import service as branches
 from shop.branches.models import Branch
@@ -46,6 +47,7 @@ HOLDING = (*ON_THE_WAY, S.AT_BRANCH, S.UNCLAIMED)
 # How many of the nearest stores a re-route looks at for one that can take the shipment.
 CANDIDATES = branches.MAX_LIMIT
 
+SHIPMENTS = Shipment.__table__
 CLOSED = "branch_closed"  # why a shipment moved: its branch closed
 CHOSEN = "shopper_choice"  # or its shopper (or merchant) chose another
 
@@ -147,6 +149,21 @@ def _move_shipment(
     """Bind the shipment for the branch of `taken` (its slots already reserved there): give
     the old branch's slots back, an event per package (reroute; recall for one on the old
     shelf), the shopper's mail. Flushes only."""
+    # The move is claimed first, by one conditional UPDATE of the shipment: of two moves at once
+    # (two tabs of the order page, a closure and the shopper), one finds the branch changed and
+    # is refused before it gives back or takes any shelf slot (PostgreSQL: it waits for the
+    # first's row lock, then matches nothing). All or nothing: the caller's transaction rolls
+    # back its reservation with it.
+    claimed = db.session.execute(
+        sa.update(SHIPMENTS)
+        .where(SHIPMENTS.c.id == shipment.id, SHIPMENTS.c.branch_id == old.id)
+        .values(branch_id=taken.id)
+    ).rowcount
+    if claimed != 1:
+        raise InvalidTransition(
+            "Its pickup branch was just changed: look at the order again to see where it goes."
+        )
+    set_committed_value(shipment, "branch_id", taken.id)
     holding = [p for p in packages if p.state in HOLDING]
     on_the_way = [p for p in packages if p.state in ON_THE_WAY]
     on_shelf = [p for p in packages if p.state is S.AT_BRANCH]
@@ -172,7 +189,6 @@ def _move_shipment(
         )
     if holding:
         branches.release(old.id, len(holding))
-    shipment.branch_id = taken.id
     db.session.flush()
     first_event = db.session.scalar(
         sa.select(sa.func.max(PackageEvent.id)).where(
@@ -372,9 +388,24 @@ def change_branch(shipment_id: int, branch_code: str, actor: Actor) -> Rerouted:
         raise branches.BranchNotFound()
     if branch_code == old.code:
         raise AlreadyThere(field="branch_code")
+    _lock_branches(old.id, branch_code)
     holding = [p for p in found if p.state in HOLDING]
     taken = branches.reserve(branch_code, len(holding), frozen_required=_frozen(holding))
     return _move_shipment(shipment, found, old, taken, actor, CHOSEN)
+
+
+def _lock_branches(old_id: int, new_code: str) -> None:
+    """Lock the old and the new branch rows in id order (PostgreSQL; SQLite serializes
+    writers anyway) before any slot moves: two shoppers swapping between the same two branches
+    at once then wait for each other instead of deadlocking."""  # noqa: D401
+    db.session.execute(
+        sa.select(Branch.id)
+        .where(sa.or_(Branch.id == old_id, Branch.code == new_code))
+        .order_by(Branch.id)
+        # FOR NO KEY UPDATE: the lock reserve's UPDATE takes anyway, and one that doesn't
+        # block the foreign-key checks of an arrival writing the branch's id meanwhile.
+        .with_for_update(key_share=True)
+    ).all()
 
 
 # --- back at the DC -----------------------------------------------------------------------------

@@ -702,6 +702,10 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
     if reroute.recalled(package):  # called back from a closed branch: it goes to the DC first
         raise InvalidTransition("That package is on its way back to the distribution center.")
     shipment = package.shipment
+    # Its destination, read again under the shipment's row lock: a re-route (which takes the
+    # same lock first) either went before, and this clerk's branch is no longer it, or waits.
+    if _locked_destination(shipment) != shipment.branch_id:
+        raise InvalidTransition("That package was just sent to another branch.")
     deadline = pickup_deadline(clock.now())
     _move(
         [package],
@@ -722,6 +726,14 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
         subject=f"Ready for pickup at {branch.name} until {format_manila(deadline)}",
     )
     return package
+
+
+def _locked_destination(shipment: Shipment) -> int | None:
+    """The shipment's branch as the database has it now, its row locked (PostgreSQL) until the
+    caller's transaction ends."""
+    return db.session.scalar(
+        sa.select(Shipment.branch_id).where(Shipment.id == shipment.id).with_for_update()
+    )
 
 
 # --- the claim: a shipment's code, then every package's label ------------------------------------

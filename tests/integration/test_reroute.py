@@ -653,3 +653,101 @@ def test_the_dc_screen_takes_a_recalled_package_in_with_the_receive_scan(app, ma
         headers={"HX-Request": "true"},
     )
     assert again.status_code == 409  # a second scan: refused as before
+
+
+def test_two_changes_of_one_order_at_once_make_one(app, net, backend):
+    """Two tabs of the order page choosing different branches at the same moment: one move,
+    the other refused, every shelf count right. On PostgreSQL with threads, with a control
+    showing both read the order before either moved it."""
+    import threading
+
+    from shop.fulfillment import reroute
+    from tests.integration.test_payments import _race
+
+    shipped = ship(app, net.x, packages=2)
+    targets = [net.n1.code, net.far.code]
+    shop = ecms.Actor.shop("shopper")
+    if backend != "postgresql":
+        pytest.skip("race tests need PostgreSQL: SQLite serializes every writer")
+    read_both = threading.Barrier(2, timeout=20)
+    reached = []
+    real_lock = reroute._lock_branches
+
+    def after_reading(*args):
+        reached.append(args)
+        read_both.wait()  # both have read the order's branch as X
+        return real_lock(*args)
+
+    reroute._lock_branches = after_reading
+    try:
+        results = _race(2, lambda i: call(app, reroute.change_branch, shipped.id, targets[i], shop))
+    finally:
+        reroute._lock_branches = real_lock
+    assert len(reached) == 2  # the control: both got as far as the move
+    won = [r for r in results if isinstance(r, reroute.Rerouted)]
+    lost = [r for r in results if not isinstance(r, reroute.Rerouted)]
+    assert len(won) == 1 and all(isinstance(r, ecms.InvalidTransition) for r in lost), results
+    winner = net.n1 if won[0].to_code == net.n1.code else net.far
+    loser = net.far if winner is net.n1 else net.n1
+    assert shipment(app, shipped.id).branch_id == winner.id
+    assert [reserved(app, b) for b in (net.x, winner, loser)] == [0, 2, 0]
+    assert len(events(app, shipped.numbers[0])) == 1 and len(mails(app)) == 1
+
+
+@pytest.mark.parametrize("first", ["arrive", "change"])
+def test_an_arrival_and_a_change_of_branch_at_once_make_one(app, net, backend, first):
+    """The clerk of X takes the package in while its shopper sends it elsewhere: one wins, and
+    the package, its order's branch and the shelves agree (PostgreSQL, threads, a control).
+    Both have read the package before either moves; then `first` goes a moment ahead."""
+    import threading
+    import time
+
+    from shop.fulfillment import reroute
+    from tests.integration.test_payments import _race
+
+    if backend != "postgresql":
+        pytest.skip("race tests need PostgreSQL: SQLite serializes every writer")
+    shipped = ship(app, net.x)
+    number = shipped.numbers[0]
+    to_dc(app, net, number)
+    call(app, ecms.dispatch, number, net.dc_user)
+    both_read = threading.Barrier(2, timeout=20)
+    reached = []
+    real_lock, real_locked = reroute._lock_branches, ecms._locked_destination
+
+    def lock_after_reading(*args):
+        reached.append("change")
+        both_read.wait()
+        time.sleep(0 if first == "change" else 0.3)
+        return real_lock(*args)
+
+    def locked_after_reading(*args):
+        reached.append("arrive")
+        both_read.wait()
+        time.sleep(0 if first == "arrive" else 0.3)
+        return real_locked(*args)
+
+    reroute._lock_branches, ecms._locked_destination = lock_after_reading, locked_after_reading
+    try:
+        results = _race(
+            2,
+            lambda i: (
+                call(app, ecms.arrive, number, net.clerk_x)
+                if i == 0
+                else call(app, reroute.change_branch, shipped.id, net.n1.code, ecms.Actor.shop())
+            ),
+        )
+    finally:
+        reroute._lock_branches, ecms._locked_destination = real_lock, real_locked
+    assert sorted(reached) == ["arrive", "change"]  # the control
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], ecms.InvalidTransition), results
+    moved = package(app, number)
+    bound = shipment(app, shipped.id).branch_id
+    assert isinstance(results[1 if first == "arrive" else 0], Exception)
+    if isinstance(results[0], Exception):  # the change won
+        assert (moved.state, bound) == (S.IN_TRANSIT, net.n1.id)
+        assert [reserved(app, b) for b in (net.x, net.n1)] == [0, 1]
+    else:
+        assert (moved.state, moved.location_id, bound) == (S.AT_BRANCH, net.x.id, net.x.id)
+        assert [reserved(app, b) for b in (net.x, net.n1)] == [1, 0]
