@@ -342,8 +342,13 @@ def stages(package: Package) -> tuple[Stage, ...]:
     reached = {S.LABEL_ISSUED: package.created_at}
     said = {}
     for event in package.events:
+        if event.action in MOVES_AWAY:  # a new destination, not a stage reached
+            continue
         reached.setdefault(event.to_state, event.at)
         said.setdefault(event.to_state, event_text(event))
+    last = package.events[-1] if package.events else None
+    if last is not None and (last.action in MOVES_AWAY or last.action == A.RETURN_TO_DC):
+        said[package.state] = event_text(last)  # where it stands now: sent elsewhere, or back
     here = FORWARD.index(package.state)
     return tuple(
         Stage(
@@ -370,7 +375,11 @@ def tracking(package: Package) -> Tracking:
         pickup_by = package.pickup_deadline or (pickup_deadline(arrival) if arrival else None)
     return Tracking(
         stages=stages(package),
-        next_step=NEXT_STEP.get(package.state),
+        next_step=(
+            "Next: the distribution center sends it on to its new branch."
+            if reroute.recalled(package)
+            else NEXT_STEP.get(package.state)
+        ),
         tracking_number=package.tracking_number,
         state_text=STATE_TEXT[package.state],
         branch_name=branch.name if branch else "",
@@ -382,9 +391,20 @@ def tracking(package: Package) -> Tracking:
     )
 
 
+# A branch closure or the shopper's own choice (reroute.py): what the timeline says of them.
+MOVES_AWAY = {
+    A.REROUTE: "Sent to another pickup branch",
+    A.RECALL: "On its way back to the distribution center (its branch closed)",
+}
+
+
 def event_text(event: PackageEvent) -> str:
     """What one event says on the public timeline: its new state in the shopper's words (a
     drop-off at a store counter is said as such); no names, no personal data."""
+    if event.action in MOVES_AWAY:
+        return MOVES_AWAY[event.action]
+    if event.action == A.RETURN_TO_DC:
+        return "Back at the distribution center, to be sent to its new branch"
     if event.action == A.DROP_OFF and event.branch_id is not None:
         place = db.session.get(Branch, event.branch_id)
         if place is not None and place.kind != BranchKind.DC:

@@ -751,3 +751,27 @@ def test_an_arrival_and_a_change_of_branch_at_once_make_one(app, net, backend, f
     else:
         assert (moved.state, moved.location_id, bound) == (S.AT_BRANCH, net.x.id, net.x.id)
         assert [reserved(app, b) for b in (net.x, net.n1)] == [1, 0]
+
+
+def test_public_tracking_tells_the_move_in_plain_words(app, client, net):
+    shipped = ship(app, net.x)
+    number = shipped.numbers[0]
+    to_shelf(app, net, number, net.clerk_x)
+    call(app, ecms.reroute.close_branch, net.x.code, net.admin, for_good=True)
+    page = text(client.get(f"/track/{number}"))
+    assert "On its way back to the distribution center (its branch closed)" in page
+    assert "7-Eleven Nearest" in page and "Juan" not in page
+    call(app, ecms.reroute.return_to_dc, number, net.dc_user)
+    assert "Back at the distribution center" in text(client.get(f"/track/{number}"))
+
+
+def test_checkout_refuses_a_closed_branch(app, client, make, net):
+    call(app, ecms.reroute.close_branch, net.n1.code, net.admin)
+    _add(client, make.item(stock=5))
+    response = _checkout(client, net.n1)
+    assert response.status_code == 409
+    assert "is closed" in text(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+    assert reserved(app, net.n1) == 0
+    assert "Closed on Tue 14 Jul" in text(client.get("/checkout?branch_q=Nearest"))
