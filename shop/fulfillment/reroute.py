@@ -302,12 +302,13 @@ def close_branch(code: str, actor: Actor, *, until=None, for_good: bool = False)
     check_role(A.RECALL, actor, ecms.distribution_center_id())  # the operator's alone
     branch = branches.find_any_branch(code)
     start, end = branches.closure_dates(until=until, for_good=for_good)
+    extra = _extra_days(branch, start, end)
     branches.mark_closed(branch, start, end)
     moved, stranded, kept = [], [], 0
     for shipment in _bound_for(branch.id):
         found = _packages(shipment)
         if not _plan(found, for_good):
-            kept += _push_back_deadlines(found, start, end)
+            kept += _push_back_deadlines(found, extra)
             continue
         holding = [p for p in found if p.state in HOLDING]
         taken = _take_nearest(branch, len(holding), _frozen(holding))
@@ -318,15 +319,26 @@ def close_branch(code: str, actor: Actor, *, until=None, for_good: bool = False)
     return Closure(branch.code, branch.name, start, end, tuple(moved), tuple(stranded), kept)
 
 
-def _push_back_deadlines(packages: list[Package], start: date, end: date | None) -> int:
-    """A shipment all on the shelf of a branch closed for some days waits there: each package's
-    pickup deadline moves back by the days closed, so the shopper loses none. Flushes only."""
-    on_shelf = [p for p in packages if p.state is S.AT_BRANCH and p.pickup_deadline is not None]
-    if end is None or not on_shelf:
+def _extra_days(branch: Branch, start: date, end: date | None) -> int:
+    """The days closed this closure adds to the one the branch is under today, if any (a
+    closure lengthened, or set again, pushes deadlines back once per day closed)."""
+    if end is None:
         return 0
-    days = timedelta(days=(end - start).days + 1)
-    for package in on_shelf:
-        package.pickup_deadline = package.pickup_deadline + days
+    days = (end - start).days + 1
+    if branches.closed_on(branch, start):
+        if branch.closed_until is None:
+            return 0
+        days -= (branch.closed_until - start).days + 1
+    return max(0, days)
+
+
+def _push_back_deadlines(packages: list[Package], days: int) -> int:
+    """A shipment all on the shelf of a branch closed for some days waits there: each package's
+    pickup deadline moves back by the `days` closed, so the shopper loses none. Returns how many
+    packages stay on the shelf. Flushes only."""
+    on_shelf = [p for p in packages if p.state is S.AT_BRANCH and p.pickup_deadline is not None]
+    for package in on_shelf if days else ():
+        package.pickup_deadline = package.pickup_deadline + timedelta(days=days)
     db.session.flush()
     return len(on_shelf)
 

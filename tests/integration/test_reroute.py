@@ -306,6 +306,12 @@ def test_a_closure_for_some_days_leaves_an_arrived_order_and_pushes_its_deadline
     assert package(app, mixed.numbers[0]).state is S.IN_TRANSIT  # called back
     assert shipment(app, arrived.id).branch_id == net.x.id
 
+    # Closed again, one day longer: the deadline moves back by that one day only.
+    call(app, ecms.reroute.close_branch, net.x.code, net.admin, until="2026-07-16")
+    assert package(app, arrived.numbers[0]).pickup_deadline == deadline + timedelta(days=3)
+    call(app, ecms.reroute.close_branch, net.x.code, net.admin, until="2026-07-16")
+    assert package(app, arrived.numbers[0]).pickup_deadline == deadline + timedelta(days=3)
+
 
 def test_a_closed_branch_cant_be_chosen_and_a_reopened_one_can(app, net, clock):
     call(app, ecms.reroute.close_branch, net.n1.code, net.admin)
