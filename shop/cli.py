@@ -63,6 +63,43 @@ def create_user(email: str, name: str, role: str, branch: str | None, password: 
     click.echo(f"Created {user.role.label} {user.email}{where}.")
 
 
+@shop_cli.command("close-branch")
+@click.argument("code")
+@click.option("--until", "until", metavar="YYYY-MM-DD", help="The last closed day (Manila).")
+@click.option("--for-good", is_flag=True, help="Close it for good.")
+@click.option("--reopen", is_flag=True, help="Reopen it instead.")
+def close_branch(code: str, until: str | None, for_good: bool, reopen: bool) -> None:
+    """Close the branch CODE from today (for today only, --until a date, or --for-good), and
+    re-route the orders bound for it to the nearest open branch that can take them."""
+    from shop.errors import DomainError
+    from shop.fulfillment import service as ecms
+
+    operator = ecms.Actor(role=Role.ADMIN.value, name="operator (flask shop close-branch)")
+    try:
+        if reopen:
+            if until or for_good:
+                raise click.UsageError("--reopen takes no --until or --for-good.")
+            opened = ecms.reroute.reopen_branch(code, operator)
+            click.echo(f"{opened.name} ({opened.code}) is open again.")
+            return
+        done = ecms.reroute.close_branch(code, operator, until=until, for_good=for_good)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    how = "for good" if done.closed_until is None else f"through {done.closed_until.isoformat()}"
+    click.echo(f"{done.name} ({done.code}) is closed {how}.")
+    for move in done.moved:
+        click.echo(
+            f"  {move.reference}: {move.rerouted} re-routed, {move.recalled} called back, "
+            f"now to {move.to_name} ({move.to_code})"
+        )
+    click.echo(
+        f"Re-routed {done.rerouted} package(s), called back {done.recalled} through the DC"
+        f", left {done.kept} on the shelf."
+    )
+    for reference in done.stranded:
+        click.echo(f"  No open branch can take {reference}: it still goes here.", err=True)
+
+
 @shop_cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -122,6 +122,10 @@ class Config:
         self.UNPAID_ORDERS_PER_ADDRESS = _positive("UNPAID_ORDERS_PER_ADDRESS", 10)
         self.UNPAID_UNITS_PER_ADDRESS = _positive("UNPAID_UNITS_PER_ADDRESS", 300)
         self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10 per minute; 60 per hour")
+        # Choosing another pickup branch from the order page (issue #10, point 10).
+        self.CHANGE_BRANCH_RATE_LIMIT = _env(
+            "CHANGE_BRANCH_RATE_LIMIT", "5 per minute; 20 per hour"
+        )
         self.STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_localstripe")
         self.STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
         self.STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")

@@ -47,3 +47,69 @@ def outbox() -> Outbox:
         retrying=notify.retrying(),
         max_attempts=current_app.config["OUTBOX_MAX_ATTEMPTS"],
     )
+
+
+# --- Branch closures (issue #10, point 10) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchLine:
+    code: str
+    name: str
+    city: str
+    frozen: bool
+    reserved: int
+    shelf_capacity: int
+    status: str  # "Open", "Closed until Thu 3 Dec", "Closes Fri 4 Dec", "Closed for good"
+    closed: bool  # closed today
+
+
+def _line(branch) -> BranchLine:
+    today = branches.today()
+    closed = branches.closed_on(branch, today)
+    if closed:
+        status = branches.closure_text(branch)
+    elif branch.closed_until is not None and branch.closed_until < today:
+        status = "Open (a closure ended)"
+    else:
+        status = "Open" if branch.active else "Not taking pickups"
+    return BranchLine(
+        code=branch.code,
+        name=branch.name,
+        city=branch.city,
+        frozen=branch.frozen,
+        reserved=branch.reserved,
+        shelf_capacity=branch.shelf_capacity,
+        status=status,
+        closed=closed,
+    )
+
+
+BRANCH_LIST = 50  # stores the operator's branch screen lists at once
+
+
+def branch_list(q: str = "") -> list[BranchLine]:
+    """The stores on the operator's branch screen (at most BRANCH_LIST): closed first, a
+    search by name, city or code."""
+    return [_line(branch) for branch in branches.operator_list(q, limit=BRANCH_LIST)]
+
+
+@dataclass(frozen=True)
+class BranchView:
+    line: BranchLine
+    address: str
+    closed_from: object
+    closed_until: object
+    today: object  # the earliest "until" the form offers (Manila)
+
+
+def branch_view(code: str) -> BranchView:
+    """One store for the operator. Raises BranchNotFound."""
+    branch = branches.find_any_branch(code)
+    return BranchView(
+        line=_line(branch),
+        address=f"{branch.address}, {branch.city}",
+        closed_from=branch.closed_from,
+        closed_until=branch.closed_until,
+        today=branches.today(),
+    )

@@ -8,14 +8,17 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
+from flask_login import current_user
 
 from shop.admin import service
 from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.errors import Conflict
 from shop.fulfillment import labels
+from shop.fulfillment import service as ecms
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore
 from shop.notify.sms import TextStore, sender_kind
@@ -118,3 +121,72 @@ def package_label(tracking_number: str):
     """One package's label, to print again at the DC or by an operator."""
     data = labels.package_label_pdf(tracking_number)
     return pdf_response(data, f"label-{labels.safe_filename(tracking_number)}")
+
+
+# --- Branch closures (issue #10, point 10): shop/fulfillment/reroute.py ---------------------
+
+
+def _operator() -> ecms.Actor:
+    return ecms.Actor.of(current_user)
+
+
+@bp.get("/branches")
+@role_required(Role.ADMIN)
+def branches():
+    """Every store, closed ones first; a search by name, city or code."""
+    q = request.args.get("q", "")
+    return render_template(
+        "admin/branches.html", branches=service.branch_list(q), q=q, limit=service.BRANCH_LIST
+    )
+
+
+@bp.get("/branches/<branch_code>")
+@role_required(Role.ADMIN)
+def branch(branch_code: str):
+    """One store: its closure, the form to close it (for today, until a date, for good) or to
+    reopen it."""
+    return render_template("admin/branch.html", view=service.branch_view(branch_code))
+
+
+@bp.get("/branches/<branch_code>/close")
+@role_required(Role.ADMIN)
+def close_confirm(branch_code: str):
+    """The confirm step: what closing would do (orders and packages re-routed), changing
+    nothing; its button sends the POST below."""
+    terms = ecms.reroute.closure_terms(request.args.get("how"), request.args.get("until"))
+    preview = ecms.reroute.closure_preview(branch_code, **terms)
+    return render_template(
+        "admin/branch_close.html",
+        preview=preview,
+        how=request.args.get("how"),
+        until=terms.get("until", ""),
+    )
+
+
+@bp.post("/branches/<branch_code>/close")
+@role_required(Role.ADMIN)
+def close(branch_code: str):
+    terms = ecms.reroute.closure_terms(request.form.get("how"), request.form.get("until"))
+    done = ecms.reroute.close_branch(branch_code, _operator(), **terms)
+    flash(
+        f"{done.name} is closed. {done.rerouted} package{'s' if done.rerouted != 1 else ''} "
+        f"re-routed, {done.recalled} called back through the DC"
+        f"{f', {done.kept} left on the shelf' if done.kept else ''}.",
+        "success",
+    )
+    if done.stranded:
+        flash(
+            "No open branch near by could take: "
+            + ", ".join(done.stranded)
+            + ". They still go to this branch: call their shoppers.",
+            "warn",
+        )
+    return redirect(url_for("admin.branch", branch_code=done.code), 303)
+
+
+@bp.post("/branches/<branch_code>/reopen")
+@role_required(Role.ADMIN)
+def reopen(branch_code: str):
+    opened = ecms.reroute.reopen_branch(branch_code, _operator())
+    flash(f"{opened.name} is open again: shoppers can choose it.", "success")
+    return redirect(url_for("admin.branch", branch_code=opened.code), 303)

@@ -1,6 +1,7 @@
 """The 7-Eleven branches where shoppers claim packages, and the distribution center."""
 
 import enum
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,6 +25,10 @@ class Branch(db.Model):
         sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
         sa.CheckConstraint("opens_at BETWEEN 0 AND 1439", name="opens_at_in_day"),
         sa.CheckConstraint("closes_at BETWEEN 0 AND 1439", name="closes_at_in_day"),
+        sa.CheckConstraint(
+            "closed_until IS NULL OR (closed_from IS NOT NULL AND closed_until >= closed_from)",
+            name="closed_until_after_from",
+        ),
         sa.Index("ix_branches_lat_lng", "lat", "lng"),
     )
 
@@ -51,6 +56,11 @@ class Branch(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # The claim asks for the shopper's signature on the counter's touch screen (seed 004).
     signature_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A closure an operator set (branches.service.close): closed from `closed_from` through
+    # `closed_until`, Manila dates, both included; `closed_until` None is for good. Both None:
+    # open. A closure that ended reopens by itself (no job needed).
+    closed_from: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    closed_until: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
 
     @property
     def free_capacity(self) -> int:

@@ -10,7 +10,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -50,6 +50,8 @@ ROW_COLUMNS = (
     Branch.reserved,
     Branch.active,
     Branch.kind,
+    Branch.closed_from,
+    Branch.closed_until,
 )
 
 
@@ -72,6 +74,8 @@ class BranchRow(FromRow):
     reserved: int
     active: bool
     kind: BranchKind
+    closed_from: date | None = None
+    closed_until: date | None = None
 
     @property
     def free_capacity(self) -> int:
@@ -115,6 +119,127 @@ def _clock(minute: int) -> str:
     hour, minute = divmod(minute, 60)
     suffix = "AM" if hour < 12 else "PM"
     return f"{(hour % 12) or 12}:{minute:02d} {suffix}"
+
+
+# --- closures -----------------------------------------------------------------------------------
+
+
+def today(at: datetime | None = None) -> date:
+    """The date in Manila at `at` (default now): closures are Manila dates."""
+    return (at or clock.now()).astimezone(MANILA).date()
+
+
+def closed_on(branch, day: date) -> bool:
+    """Is the branch closed on `day` (a Manila date)? Closed from closed_from through
+    closed_until, both included; no closed_until is for good. Anything without the fields (a
+    plain object in a test) is open."""
+    start = getattr(branch, "closed_from", None)
+    if start is None or day < start:
+        return False
+    end = getattr(branch, "closed_until", None)
+    return end is None or day <= end
+
+
+def closure_text(branch) -> str:
+    """ "Closed for good", "Closed today", "Closed until Thu 3 Dec" (the last closed day)."""
+    end = getattr(branch, "closed_until", None)
+    if end is None:
+        return "Closed for good"
+    start = getattr(branch, "closed_from", None)
+    if start == end:
+        return f"Closed on {_day(end)}"
+    return f"Closed until {_day(end)}"
+
+
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _open_on(table, day_param):
+    """SQL: the branch is not closed on :day (see closed_on)."""
+    return sa.or_(
+        table.c.closed_from.is_(None),
+        table.c.closed_from > day_param,
+        sa.and_(table.c.closed_until.is_not(None), table.c.closed_until < day_param),
+    )
+
+
+MAX_CLOSURE_DAYS = 366
+
+
+def closure_dates(
+    *, until: date | str | None = None, for_good: bool = False, at: datetime | None = None
+) -> tuple[date, date | None]:
+    """(closed_from, closed_until) for a closure starting today (Manila): for good (until
+    None), through `until` (a date or "YYYY-MM-DD", today at the earliest and within
+    MAX_CLOSURE_DAYS), or, with neither, for today only. Raises InvalidInput."""
+    start = today(at)
+    if for_good:
+        if until not in (None, ""):
+            raise InvalidInput("Close until a date or for good, not both.", field="until")
+        return start, None
+    if until in (None, ""):
+        return start, start
+    if isinstance(until, str):
+        text = until.strip()
+        if len(text) != 10 or not text.isascii():
+            raise InvalidInput("Give the last closed day as YYYY-MM-DD.", field="until")
+        try:
+            until = date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput("Give the last closed day as YYYY-MM-DD.", field="until") from None
+    if not isinstance(until, date) or isinstance(until, datetime):
+        raise InvalidInput("Give the last closed day as YYYY-MM-DD.", field="until")
+    if until < start:
+        raise InvalidInput("The last closed day can't be before today.", field="until")
+    if until > start + timedelta(days=MAX_CLOSURE_DAYS):
+        raise InvalidInput(
+            f"Close for at most {MAX_CLOSURE_DAYS} days, or for good.", field="until"
+        )
+    return start, until
+
+
+def find_any_branch(code: str) -> Branch:
+    """The store with this code, open or closed, active or not (the operator's screens).
+    Raises BranchNotFound (also for the DC)."""
+    if not valid_code(code):
+        raise BranchNotFound()
+    branch = db.session.scalar(
+        sa.select(Branch)
+        .where(Branch.code == code, Branch.kind == BranchKind.STORE)
+        .execution_options(populate_existing=True)
+    )
+    if branch is None:
+        raise BranchNotFound()
+    return branch
+
+
+def mark_closed(branch: Branch, closed_from: date, closed_until: date | None) -> None:
+    """Set the branch's closure. Flushes only: fulfillment's close_branch re-routes its
+    packages in the same transaction."""
+    branch.closed_from, branch.closed_until = closed_from, closed_until
+    db.session.flush()
+
+
+def mark_open(branch: Branch) -> None:
+    """Clear the branch's closure: it takes pickups again. Flushes only."""
+    branch.closed_from = branch.closed_until = None
+    db.session.flush()
+
+
+def operator_list(q: str = "", limit: int = 50) -> list[Branch]:
+    """Stores for the operator's screen, closed ones first, then by city and name; every word
+    of `q` must appear in the name, city, province, code or address."""
+    query, _ = clean_query(q)
+    closed_first = sa.case((Branch.closed_from.is_not(None), 0), else_=1)
+    return list(
+        db.session.scalars(
+            sa.select(Branch)
+            .where(Branch.kind == BranchKind.STORE, *_text_conditions(query))
+            .order_by(closed_first, Branch.city, Branch.name, Branch.code)
+            .limit(max(1, min(limit, MAX_LIMIT)))
+        )
+    )
 
 
 # --- counts -------------------------------------------------------------------------------------
@@ -243,16 +368,24 @@ def valid_code(code: str | None) -> bool:
 
 
 def unavailable(
-    branch: Branch, *, frozen_required: bool = False, packages: int = 1
+    branch: Branch,
+    *,
+    frozen_required: bool = False,
+    packages: int = 1,
+    at: datetime | None = None,
 ) -> tuple[str, str] | None:
     """Why this order can't be picked up at `branch`: (short reason for the picker, sentence
-    for an error), or None when it can. Inactive first, then frozen, then capacity."""
+    for an error), or None when it can. Inactive first, then closed (on the Manila date of
+    `at`, default now), then frozen, then capacity."""
     name = branch.name
     if not branch.active or branch.kind != BranchKind.STORE:
         return (
             "Not taking pickups",
             f"{name} isn't taking pickups. Choose another branch.",
         )
+    if closed_on(branch, today(at)):
+        said = closure_text(branch)
+        return (said, f"{name} is closed ({said.lower()}). Choose another branch.")
     if frozen_required and not branch.frozen:
         return (
             "Doesn't keep frozen items",
@@ -278,7 +411,7 @@ def to_choice(
     packages: int = 1,
     at: datetime | None = None,
 ) -> BranchChoice:
-    why = unavailable(branch, frozen_required=frozen_required, packages=packages)
+    why = unavailable(branch, frozen_required=frozen_required, packages=packages, at=at)
     return BranchChoice(
         code=branch.code,
         name=branch.name,
@@ -450,6 +583,7 @@ def _reserve_statement(frozen_required: bool):
         branches.c.active.is_(True),
         branches.c.kind == BranchKind.STORE,
         branches.c.reserved + sa.bindparam("wanted") <= branches.c.shelf_capacity,
+        _open_on(branches, sa.bindparam("today", type_=sa.Date)),
     ]
     if frozen_required:
         conditions.append(branches.c.frozen.is_(True))
@@ -480,14 +614,15 @@ def reserve(code: str, packages: int, frozen_required: bool = False) -> Reservat
     gives the slots back.
 
     Raises InvalidInput for a bad `packages`, BranchNotFound for an unknown code or the
-    distribution center, BranchUnavailable (with the reason) when the branch is inactive, not
-    frozen-ready for a frozen order, or hasn't room."""
+    distribution center, BranchUnavailable (with the reason) when the branch is inactive,
+    closed today (Manila), not frozen-ready for a frozen order, or hasn't room."""
     if not isinstance(packages, int) or not 1 <= packages <= MAX_PACKAGES:
         raise InvalidInput(f"The number of packages must be from 1 to {MAX_PACKAGES}.")
     if not valid_code(code):
         raise BranchNotFound()
     taken = db.session.execute(
-        _reserve_statement(frozen_required), {"branch_code": code, "wanted": packages}
+        _reserve_statement(frozen_required),
+        {"branch_code": code, "wanted": packages, "today": today()},
     ).one_or_none()
     if taken is not None:
         return Reservation.from_row(taken)

@@ -971,11 +971,21 @@ class OrderPage:
     shown_at: datetime | None = None  # when the page was made (a printed copy says so)
     guest: bool = False  # placed without an account: the link (also mailed) is the way back
     standing: Standing | None = None  # what the order's state means for the shopper
+    # Branch closure and re-routing (ecms.reroute): the shipment's latest move, said to the
+    # shopper, and the picker to choose another branch while nothing has arrived yet.
+    moved: object | None = None  # ecms.reroute.Notice
+    picker: dict | None = None  # branches.picker_context(), when the branch may still change
+    branch_closed: str | None = None  # "Closed until ..." when the pickup branch is closed today
 
 
-def order_page(order: Order) -> OrderPage:
-    branch = branches.get_branch_by_id(order.branch_id) if order.branch_id else None
+def order_page(order: Order, *, picker_data=None, error: str | None = None) -> OrderPage:
+    """The order page's facts. The pickup branch is the shipment's (where the packages go now,
+    after any re-route), else the one chosen at checkout. `picker_data`: the branch picker's
+    search as a form sent it (branch_q, branch_near, branch_code); `error`: why a change of
+    branch was refused."""
     shipment = ecms.get_shipment(order.shipment_id) if order.shipment_id else None
+    branch_id = shipment.branch_id if shipment is not None else order.branch_id
+    branch = branches.get_branch_by_id(branch_id) if branch_id else None
     code = code_label = None
     if order.pay_code and order.status is OrderStatus.AWAITING_PAYMENT:
         code, code_label = order.pay_code, CodeType.PAY.shopper_label
@@ -996,6 +1006,59 @@ def order_page(order: Order) -> OrderPage:
         shown_at=clock.now(),
         guest=order.user_id is None,
         standing=standing(order, branch_name=branch.name if branch else None),
+        moved=ecms.reroute.latest_move(shipment.packages) if shipment else None,
+        picker=_branch_picker(shipment, branch, picker_data, error),
+        branch_closed=(
+            branches.closure_text(branch)
+            if branch is not None and branches.closed_on(branch, branches.today())
+            else None
+        ),
+    )
+
+
+def _branch_picker(shipment, branch, data, error: str | None) -> dict | None:
+    """The picker to choose another pickup branch, while every package is still on its way
+    (ecms.reroute.can_change); None otherwise. It opens on the current branch ("Your choice")
+    and the stores around it; a search (without JS, sent with the form) is applied."""
+    if shipment is None or branch is None or not ecms.reroute.can_change(shipment.packages):
+        return None
+    data = data or {}
+    live = [p for p in shipment.packages if p.state in ecms.reroute.HOLDING]
+    state = {
+        "frozen_required": any(p.frozen for p in live),
+        "packages": max(1, min(len(live), branches.MAX_PACKAGES)),
+        "selected": data.get("branch_code") or None,
+        "last_code": branch.code,
+        "legend": "New pickup branch",
+        "limit": 8,
+    }
+    try:
+        picker = branches.picker_context(
+            q=data.get("branch_q"), near=data.get("branch_near"), error=error, **state
+        )
+    except DomainError as exc:
+        picker = branches.picker_context(error=exc.message, **state)
+    picker["pinned_is_last"] = False  # the pinned branch is the order's own: "Your choice"
+    return picker
+
+
+class NothingToMove(Conflict):
+    """This order has no package on its way to a branch."""
+
+    code = "invalid_state"
+
+
+def change_branch(order: Order, branch_code) -> ecms.reroute.Rerouted:
+    """The shopper's own choice of another pickup branch for an order they may see (find_order
+    checked that): the ECMS's change_branch, acting for the shop (the picker's rules; only
+    before arrival). Raises InvalidInput when no branch was chosen, NothingToMove for an order
+    with no shipment, and what ecms.reroute.change_branch raises."""
+    if not isinstance(branch_code, str) or not branch_code.strip():
+        raise InvalidInput("Choose the branch where you'll pick up.", field="branch_code")
+    if order.shipment_id is None:
+        raise NothingToMove()
+    return ecms.reroute.change_branch(
+        order.shipment_id, branch_code.strip(), ecms.Actor.shop("shopper")
     )
 
 

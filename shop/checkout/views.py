@@ -2,7 +2,16 @@
 
 import secrets
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from shop.branches.service import picker_context
@@ -144,6 +153,36 @@ def order(number: str):
     )
     page = service.order_page(found)
     return render_template("checkout/order.html", page=page, order=found)
+
+
+def _change_branch_limit() -> str:
+    return current_app.config["CHANGE_BRANCH_RATE_LIMIT"]
+
+
+@bp.post("/orders/<number>/branch")
+@order_lookup_limit
+@limiter.limit(_change_branch_limit)  # each change reserves a shelf and sends a mail
+def change_branch(number: str):
+    """Choose another pickup branch from the order page (before the package arrives): the
+    picker's form. Without JS, its "Search branches" button sends the same form with
+    action=search-branches: the page comes back with the search applied."""
+    key = request.args.get("key")
+    found = service.find_order(  # missing or not yours: one answer (OrderNotFound)
+        number,
+        user_id=current_user.id if current_user.is_authenticated else None,
+        session_orders=session.get("orders"),
+        key=key,
+    )
+    if request.form.get("action") == "search-branches":
+        page = service.order_page(found, picker_data=request.form)
+        return render_template("checkout/order.html", page=page, order=found)
+    try:
+        moved = service.change_branch(found, request.form.get("branch_code"))
+    except DomainError as exc:
+        page = service.order_page(found, picker_data=request.form, error=exc.message)
+        return render_template("checkout/order.html", page=page, order=found), status_of(exc)
+    flash(f"Your order now goes to {moved.to_name}. We've emailed you too.", "success")
+    return redirect(url_for("checkout.order", number=found.number, key=key), 303)
 
 
 def _int_or_none(raw: str | None) -> int | None:

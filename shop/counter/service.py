@@ -103,14 +103,18 @@ def receive(tracking_number, actor: ecms.Actor) -> Handled:
     """A package handed in at the DC. A merchant's, at label_issued: dropped off here
     (received). One received at a store's counter (store-to-store), brought by the delivery
     staff, or one going back to its merchant (returning): it reaches the DC (an event; its
-    state stays), ready for inspection or the APO. A mistyped number is refused by its check
-    digit before any lookup (codes.parse); the role is checked before the lookup too."""
+    state stays), ready for inspection or the APO. One called back from a closed branch's shelf
+    (in_transit, ecms.reroute): in_transit → accepted, ready to dispatch again. A mistyped
+    number is refused by its check digit before any lookup (codes.parse); the role is checked
+    before the lookup too."""
     number = codes.parse(tracking_number, CodeType.TRACKING)
     ecms.check_role(ecms.A.REACH_DC, actor, ecms.distribution_center_id())
     found = ecms.get_package(number)
     if found.state in (PackageState.RECEIVED, PackageState.RETURNING):
         came_from = ecms.package_place_name(found.location_id)
         return _handled(ecms.reach_dc(number, actor), came_from=came_from)
+    if found.state is PackageState.IN_TRANSIT:
+        return _handled(ecms.reroute.return_to_dc(number, actor))
     return _handled(ecms.drop_off(number, actor))
 
 

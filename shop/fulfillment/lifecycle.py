@@ -42,6 +42,9 @@ class Action(enum.StrEnum):
     # or on its way back to its merchant) and is there now. An event, location = the DC.
     REACH_DC = "reach_dc"
     VOID_CLAIM = "void_claim"
+    REROUTE = "reroute"
+    RECALL = "recall"
+    RETURN_TO_DC = "return_to_dc"
 
 
 class Place(enum.StrEnum):
@@ -101,6 +104,19 @@ TABLE: tuple[Transition, ...] = (
     _t(S.RETURNING, A.REACH_DC, S.RETURNING, {DC, ADMIN}, Place.DC),
     # ... and the APO's release at the DC hands it to the merchant.
     _t(S.RETURNING, A.RETURN_TO_MERCHANT, S.RETURNED_TO_MERCHANT, {DC, ADMIN}, Place.DC),
+    # A branch closes, or the shopper picks another (docs/decisions.md, "Branch closure and
+    # re-routing"): a package not yet arrived gets a new destination and stays in its state.
+    # The operator's closure, or the shop's own services for a shipment they own (the order
+    # page, later the API).
+    *(
+        _t(state, A.REROUTE, state, {SHOP, ADMIN}, Place.ANYWHERE)
+        for state in (S.LABEL_ISSUED, S.RECEIVED, S.ACCEPTED, S.IN_TRANSIT)
+    ),
+    # A package on the shelf of a branch closing for good goes back to the DC on the next
+    # truck (its shelf slot given back, its pickup deadline cleared), is taken in there, and
+    # is dispatched again to its new branch like any other accepted package.
+    _t(S.AT_BRANCH, A.RECALL, S.IN_TRANSIT, {ADMIN}, Place.ANYWHERE),
+    _t(S.IN_TRANSIT, A.RETURN_TO_DC, S.ACCEPTED, {DC, ADMIN}, Place.DC),
 )
 
 # (state, action) -> next state.
@@ -154,6 +170,9 @@ ACTION_WORDS = {
     A.CANCEL: "cancel a package",
     A.REACH_DC: "take a package in at the distribution center",
     A.VOID_CLAIM: "void a release",
+    A.REROUTE: "send a package to another branch",
+    A.RECALL: "call a package back to the distribution center",
+    A.RETURN_TO_DC: "take a called-back package in at the distribution center",
 }
 
 

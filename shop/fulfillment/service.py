@@ -351,7 +351,6 @@ BRANCH_LINE = {
 ACTION_TEXT = {
     A.PULL_OUT: "Handed to our delivery staff to go back to the seller",
     A.SEND_BACK: "Sent back to the seller: it wasn't picked up in time",
-    "reroute": "Sent to another branch",
 }
 
 
@@ -376,9 +375,13 @@ def stages(package: Package) -> tuple[Stage, ...]:
     reached = {S.LABEL_ISSUED: package.created_at}
     said = {}
     for event in package.events:
+        if event.action in MOVES_AWAY:  # a new destination, not a stage reached
+            continue
         reached.setdefault(event.to_state, event.at)
-        if event.to_state not in said and event.action != "reroute":
-            said[event.to_state] = event_text(event)
+        said.setdefault(event.to_state, event_text(event))
+    last = package.events[-1] if package.events else None
+    if last is not None and (last.action in MOVES_AWAY or last.action == A.RETURN_TO_DC):
+        said[package.state] = event_text(last)  # where it stands now: sent elsewhere, or back
     here = FORWARD.index(package.state)
     return tuple(
         Stage(
@@ -423,8 +426,11 @@ def tracking(package: Package) -> Tracking:
 
 
 def _next_step(package: Package) -> str | None:
-    """What happens next, in the shopper's words: a store-to-store parcel (a seller's) is
-    dropped off at a branch and taken from there to the DC."""
+    """What happens next, in the shopper's words: a package called back from a closed branch
+    goes on to its new one; a store-to-store parcel (a seller's) is dropped off at a branch and
+    taken from there to the DC."""
+    if reroute.recalled(package):
+        return "Next: the distribution center sends it on to its new branch."
     if package.state is S.LABEL_ISSUED and package.shipment.source.startswith("seller:"):
         return "Next: the seller drops it off at a 7-Eleven branch."
     if package.state is S.RECEIVED and _at_store(package):
@@ -438,11 +444,22 @@ def _at_store(package: Package) -> bool:
     return place is not None and place.kind != BranchKind.DC
 
 
+# A branch closure or the shopper's own choice (reroute.py): what the timeline says of them.
+MOVES_AWAY = {
+    A.REROUTE: "Sent to another pickup branch",
+    A.RECALL: "On its way back to the distribution center (its branch closed)",
+}
+
+
 def event_text(event: PackageEvent) -> str:
     """What one event says on the public timeline, in the shopper's words: what its action
     did when that says more (a pull-out, the tick sending it back, a re-route, whatever its
     states), else its new state (a drop-off at a store counter said as such); no names, no
     personal data."""
+    if event.action in MOVES_AWAY:
+        return MOVES_AWAY[event.action]
+    if event.action == A.RETURN_TO_DC:
+        return "Back at the distribution center, to be sent to its new branch"
     if event.action in ACTION_TEXT:
         return ACTION_TEXT[event.action]
     if event.action == A.DROP_OFF and event.branch_id is not None:
@@ -811,7 +828,13 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
     is set (pickup_deadline(now)) and the shopper is told where and until when. The shelf slot
     was reserved when the order was placed. A clerk of another branch gets NotYours."""
     package, _ = _subject(A.ARRIVE, tracking_number, actor)
+    if reroute.recalled(package):  # called back from a closed branch: it goes to the DC first
+        raise InvalidTransition("That package is on its way back to the distribution center.")
     shipment = package.shipment
+    # Its destination, read again under the shipment's row lock: a re-route (which takes the
+    # same lock first) either went before, and this clerk's branch is no longer it, or waits.
+    if _locked_destination(shipment) != shipment.branch_id:
+        raise InvalidTransition("That package was just sent to another branch.")
     deadline = pickup_deadline(clock.now())
     _move(
         [package],
@@ -840,6 +863,14 @@ def arrive(tracking_number: str, actor: Actor) -> Package:
         deadline=deadline,
     )
     return package
+
+
+def _locked_destination(shipment: Shipment) -> int | None:
+    """The shipment's branch as the database has it now, its row locked (PostgreSQL) until the
+    caller's transaction ends."""
+    return db.session.scalar(
+        sa.select(Shipment.branch_id).where(Shipment.id == shipment.id).with_for_update()
+    )
 
 
 # --- the claim: a shipment's code, then every package's label ------------------------------------
@@ -1382,37 +1413,37 @@ def notify_rerouted(
     *,
     packages: Iterable[Package] | None = None,
     reason: str = "",
+    recalled: int = 0,
     change_link: str | None = None,
+    move_id: int | None = None,
 ) -> None:
-    """Tell the shopper their order now goes to `new_branch` instead of `old_branch` (closed):
-    a mail, and a text when a sender is configured, queued in the caller's transaction (the
-    re-route's), once per shipment and new branch. `packages`: those re-routed (default: every
-    package of the shipment); `reason`: a short public reason ("the branch is closed today");
-    `change_link`: where the shopper may pick another branch (their order page), if any. The
-    codes stay the same, and the mail says so. Flushes only."""
+    """Tell the shopper their order now goes to `new_branch` instead of `old_branch`: a mail,
+    and a text when a sender is configured, queued in the caller's transaction (the
+    re-route's), once per move (`move_id`, e.g. the move's last event id; default: once per
+    shipment and new branch). `packages`: those moved (default: every package of the
+    shipment); `reason`: reroute.CLOSED, reroute.CHOSEN or a short public reason; `recalled`:
+    how many were called back from the old branch's shelf; `change_link`: where the shopper
+    may pick another branch (their order page), if any. The codes stay the same, and the mail
+    says so. Flushes only."""
     moved = list(packages) if packages is not None else list(shipment.packages)
     facts = {
-        "old_branch_name": old_branch.name,
-        "new_branch_name": new_branch.name,
+        "old_branch": old_branch.name,
+        "new_branch": new_branch.name,
         "new_branch_address": getattr(new_branch, "address", "") or "",
         "reason": " ".join(str(reason).split())[:200],
-        "change_link": change_link,
+        "recalled": recalled,
+        "choose_link": change_link,
     }
+    key = f"shipment-rerouted-{shipment.id}-{new_branch.id if move_id is None else move_id}"
     _mail(
         shipment,
         "rerouted",
-        key=f"shipment-rerouted-{shipment.id}-{new_branch.id}",
+        key=key,
         packages=moved,
-        subject=f"Your CLiQQ Shop order now goes to {new_branch.name}",
+        subject=f"Your pickup branch is now {new_branch.name}",
         **facts,
     )
-    _text(
-        shipment,
-        "rerouted",
-        key=f"sms-shipment-rerouted-{shipment.id}-{new_branch.id}",
-        packages=moved,
-        **facts,
-    )
+    _text(shipment, "rerouted", key=f"sms-{key}", packages=moved, **facts)
 
 
 def tracking_link(number: str) -> str:
@@ -1428,7 +1459,11 @@ def tracking_link(number: str) -> str:
     return adapter.build("fulfillment.track", {"tracking_number": number}, force_external=True)
 
 
-# Voiding a mistaken release lives in its own module (it uses _move and find_shipment above).
+# Imported last, as they build on the functions above: branch closure and re-routing
+# (shop/fulfillment/reroute.py: close_branch, reopen_branch, closure_preview, change_branch,
+# return_to_dc), reached as ecms.reroute.<function>; voiding a mistaken release
+# (shop/fulfillment/voids.py, which uses _move and find_shipment).
+from shop.fulfillment import reroute  # noqa: E402
 from shop.fulfillment.voids import (  # noqa: E402, F401
     NotYourRelease,
     Voided,

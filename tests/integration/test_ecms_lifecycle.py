@@ -481,6 +481,12 @@ def _attempt(app, world, action, shipped, number):
         return call(app, ecms.accept, number, world.dc_user, inspection=FITS)
     if action is A.REJECT:
         return call(app, ecms.reject, number, world.dc_user, reason="Damaged")
+    if action is A.REROUTE:  # the shop's own change of branch (ecms.reroute)
+        return call(app, ecms.reroute.change_branch, shipped.id, world.b.code, ecms.Actor.shop())
+    if action is A.RECALL:
+        return call(app, ecms.reroute.recall, number, world.admin)
+    if action is A.RETURN_TO_DC:
+        return call(app, ecms.reroute.return_to_dc, number, world.dc_user)
     by_dc = {A.DROP_OFF, A.DISPATCH, A.RETURN_TO_MERCHANT, A.REACH_DC}
     function = getattr(ecms, action.value)
     return call(app, function, number, world.dc_user if action in by_dc else world.clerk_a)

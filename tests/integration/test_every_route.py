@@ -90,6 +90,7 @@ class World:
     mail_name: str  # a mail the dev mail server kept
     owner: object  # the client that placed both orders (and has a cart)
     clients: dict = field(default_factory=dict)
+    branch_code: str = ""  # the store both orders go to
 
 
 # Each path argument: (value as it goes in the URL, hostile?). The first value is the
@@ -135,6 +136,12 @@ FILLERS = {
         ("ar-0412-20261201-0001", False),
         ("junk", False),
         ("A" * 400, False),
+    ],
+    "branch_code": lambda w: [  # a branch code (the operator's branch screens)
+        (w.branch_code, False),
+        ("ZZZZ", False),
+        ("DC-PASIG", False),
+        ("Z" * 300, False),
     ],
     "message_id": lambda w: [
         (w.message_id, False),
@@ -292,6 +299,7 @@ def world(app, make, monkeypatch, tmp_path):
         message_id=message_id,
         mail_name=store.names()[0],
         owner=owner,
+        branch_code=branch.code,
     )
 
 

@@ -294,7 +294,7 @@ def test_notify_rerouted_tells_the_shopper_once_by_mail_and_text(app, world, clo
             )
     [mail] = [r for r in _rows(app, "mail")]
     assert mail.key == f"shipment-rerouted-{shipped.id}-{world.b.id}"
-    assert mail.payload["subject"] == "Your CLiQQ Shop order now goes to 7-Eleven Cubao Aurora"
+    assert mail.payload["subject"] == "Your pickup branch is now 7-Eleven Cubao Aurora"
     body = mail.payload["text"]
     assert "can't be picked up at 7-Eleven Ayala Triangle (the branch is closed today)" in body
     assert "It now goes to 7-Eleven Cubao Aurora" in body

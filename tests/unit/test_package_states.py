@@ -27,6 +27,13 @@ EXPECTED = {
     (S.RETURNING, "return_to_merchant"): S.RETURNED_TO_MERCHANT,
     (S.RECEIVED, "reach_dc"): S.RECEIVED,  # arrival at the DC: an event, not a new state
     (S.RETURNING, "reach_dc"): S.RETURNING,
+    # Branch closure and re-routing (docs/decisions.md)
+    (S.LABEL_ISSUED, "reroute"): S.LABEL_ISSUED,
+    (S.RECEIVED, "reroute"): S.RECEIVED,
+    (S.ACCEPTED, "reroute"): S.ACCEPTED,
+    (S.IN_TRANSIT, "reroute"): S.IN_TRANSIT,
+    (S.AT_BRANCH, "recall"): S.IN_TRANSIT,
+    (S.IN_TRANSIT, "return_to_dc"): S.ACCEPTED,
 }
 
 

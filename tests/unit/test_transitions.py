@@ -43,6 +43,14 @@ DESIGN = {
     # Arrival at the DC (docs/decisions.md, "Store-to-store"): an event, not a new state.
     (S.RECEIVED, A.REACH_DC): S.RECEIVED,
     (S.RETURNING, A.REACH_DC): S.RETURNING,
+    # docs/decisions.md, "Branch closure and re-routing": a new destination before arrival
+    # (same state), and a package on a closing branch's shelf called back through the DC.
+    (S.LABEL_ISSUED, A.REROUTE): S.LABEL_ISSUED,
+    (S.RECEIVED, A.REROUTE): S.RECEIVED,
+    (S.ACCEPTED, A.REROUTE): S.ACCEPTED,
+    (S.IN_TRANSIT, A.REROUTE): S.IN_TRANSIT,
+    (S.AT_BRANCH, A.RECALL): S.IN_TRANSIT,
+    (S.IN_TRANSIT, A.RETURN_TO_DC): S.ACCEPTED,
 }
 
 # Who may do each action, and where: "own" (where the actor works), "dc", "destination" (the
@@ -62,6 +70,9 @@ WHO = {
     A.RETURN_DROP_OFF: ({"clerk", "admin"}, "own"),
     A.RETURN_TO_MERCHANT: ({"dc", "admin"}, "dc"),
     A.REACH_DC: ({"dc", "admin"}, "dc"),
+    A.REROUTE: ({"shop", "admin"}, "anywhere"),
+    A.RECALL: ({"admin"}, "anywhere"),
+    A.RETURN_TO_DC: ({"dc", "admin"}, "dc"),
 }
 
 DC_ID, DESTINATION, ELSEWHERE, HOLDER = 1, 10, 11, 20
