@@ -196,7 +196,7 @@ def test_a_reroute_shows_on_the_timeline_whatever_the_state(app, world, clock):
     call(app, ecms.cancel, number, ecms.Actor.shop("checkout"))
     _reroute_event(app, number, S.CANCELLED)
     page = text(app.test_client().get(f"/track/{number}"))
-    assert "<li><time" in page and "Sent to another branch" in page
+    assert "<li><time" in page and "Sent to another pickup branch" in page
     assert "Operator Olga" not in page
 
 
