@@ -95,6 +95,11 @@ class ShownRules:
         """The longest branch search, in characters (branches' MAX_QUERY)."""
         return branches.MAX_QUERY
 
+    @property
+    def branch_code_length(self) -> int:
+        """The longest branch code (branches' CODE_LENGTH)."""
+        return branches.CODE_LENGTH
+
 
 def init_app(app) -> None:
     app.jinja_env.globals["rules"] = ShownRules()

@@ -8,17 +8,19 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 
 from shop.admin import service
 from shop.auth.access import role_required
 from shop.auth.service import Role
-from shop.errors import Conflict
+from shop.counter import service as counter
+from shop.errors import Conflict, DomainError
 from shop.fulfillment import labels
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore
-from shop.web import pdf_response
+from shop.web import pdf_response, status_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -108,3 +110,33 @@ def package_label(tracking_number: str):
     """One package's label, to print again at the DC or by an operator."""
     data = labels.package_label_pdf(tracking_number)
     return pdf_response(data, f"label-{labels.safe_filename(tracking_number)}")
+
+
+# --- Remittance: COD cash collected at the counters ---------------------------------------------
+
+
+@bp.get("/remittance")
+@role_required(Role.ADMIN)
+def remittance():
+    """COD cash per merchant, branch and day, reconciled against the counters' ARs."""
+    args = request.args
+    try:
+        found = counter.remittance_report(args.get("from"), args.get("to"), args.get("branch"))
+    except DomainError as exc:
+        return render_template("admin/remittance.html", error=exc, args=args), status_of(exc)
+    return render_template("admin/remittance.html", report=found, args=args)
+
+
+@bp.get("/remittance.csv")
+@role_required(Role.ADMIN)
+def remittance_csv():
+    args = request.args
+    try:
+        found = counter.remittance_report(args.get("from"), args.get("to"), args.get("branch"))
+    except DomainError as exc:
+        return render_template("admin/remittance.html", error=exc, args=args), status_of(exc)
+    response = make_response(counter.remittance_csv(found))
+    response.mimetype = "text/csv"
+    name = f"remittance-{found.start:%Y%m%d}-{found.end:%Y%m%d}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -14,6 +14,8 @@ from shop import clock, codes
 from shop.branches.models import Branch
 from shop.codes import CodeType
 from shop.counter.models import Trip
+from shop.counter.remittance import as_csv as remittance_csv  # noqa: F401  (counter's face)
+from shop.counter.remittance import report as remittance_report  # noqa: F401
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import service as ecms
