@@ -123,6 +123,11 @@ class ShownRules:
         """The longest courier's name on an APO's release (counter's COURIER_LENGTH)."""
         return counter.COURIER_LENGTH
 
+    @property
+    def branch_code_length(self) -> int:
+        """The longest branch code (branches' CODE_LENGTH)."""
+        return branches.CODE_LENGTH
+
 
 def init_app(app) -> None:
     app.jinja_env.globals["rules"] = ShownRules()

@@ -16,13 +16,14 @@ from flask_login import current_user
 from shop.admin import service
 from shop.auth.access import role_required
 from shop.auth.service import Role
-from shop.errors import Conflict
+from shop.counter import service as counter
+from shop.errors import Conflict, DomainError
 from shop.fulfillment import labels
 from shop.fulfillment import service as ecms
 from shop.notify import service as notify
 from shop.notify.devmail import MailStore
 from shop.notify.sms import TextStore, sender_kind
-from shop.web import pdf_response
+from shop.web import pdf_response, status_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -190,3 +191,33 @@ def reopen(branch_code: str):
     opened = ecms.reroute.reopen_branch(branch_code, _operator())
     flash(f"{opened.name} is open again: shoppers can choose it.", "success")
     return redirect(url_for("admin.branch", branch_code=opened.code), 303)
+
+
+# --- Remittance: COD cash collected at the counters ---------------------------------------------
+
+
+@bp.get("/remittance")
+@role_required(Role.ADMIN)
+def remittance():
+    """COD cash per merchant, branch and day, reconciled against the counters' ARs."""
+    args = request.args
+    try:
+        found = counter.remittance_report(args.get("from"), args.get("to"), args.get("branch"))
+    except DomainError as exc:
+        return render_template("admin/remittance.html", error=exc, args=args), status_of(exc)
+    return render_template("admin/remittance.html", report=found, args=args)
+
+
+@bp.get("/remittance.csv")
+@role_required(Role.ADMIN)
+def remittance_csv():
+    args = request.args
+    try:
+        found = counter.remittance_report(args.get("from"), args.get("to"), args.get("branch"))
+    except DomainError as exc:
+        return render_template("admin/remittance.html", error=exc, args=args), status_of(exc)
+    response = make_response(counter.remittance_csv(found))
+    response.mimetype = "text/csv"
+    name = f"remittance-{found.start:%Y%m%d}-{found.end:%Y%m%d}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

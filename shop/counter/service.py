@@ -25,6 +25,8 @@ from shop.counter.apo import (  # noqa: F401  (the APO's operations, through thi
     returning_groups,
 )
 from shop.counter.models import Trip
+from shop.counter.remittance import as_csv as remittance_csv  # noqa: F401  (counter's face)
+from shop.counter.remittance import report as remittance_report  # noqa: F401
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import service as ecms
