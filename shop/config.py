@@ -14,6 +14,7 @@ RATE_LIMIT_SETTINGS = (
     "LOGIN_RATE_LIMIT",
     "LOGIN_FAILURES_PER_CLIENT",
     "LOGIN_FAILURES_PER_ACCOUNT",
+    "KIOSK_RATE_LIMIT",
 )
 
 
@@ -92,6 +93,14 @@ class Config:
         # Days a package waits at its branch for the shopper (shop.fulfillment.service
         # .pickup_deadline); past them it is unclaimed and goes back.
         self.PICKUP_DAYS = _positive("PICKUP_DAYS", 7)
+        # Days after pickup a shopper may still return a package (shop.fulfillment.returns);
+        # its RETURN CODE expires when they end.
+        self.RETURN_DAYS = _positive("RETURN_DAYS", 7)
+        # The kiosk (/counter/kiosk) has no login: every lookup there is counted per address.
+        self.KIOSK_RATE_LIMIT = _env("KIOSK_RATE_LIMIT", "10 per minute; 60 per hour")
+        # Who hears, for the shop's own orders, what a merchant hears for theirs (a return
+        # dropped off at a counter): the shop is its own merchant.
+        self.OPERATOR_EMAIL = _env("OPERATOR_EMAIL", "operator@localhost")
         # Bounds on unpaid holds (orders awaiting payment, cash on delivery not yet collected):
         # a stranger can't take an item's whole stock or fill a branch's shelf. Per address is
         # higher than per session: many shoppers share one address behind a mobile carrier.
