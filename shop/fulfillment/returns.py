@@ -51,8 +51,7 @@ RETURNED = (S.RETURN_DROPPED_OFF, S.RETURNING, S.RETURNED_TO_MERCHANT)
 
 
 class ReturnNotFound(NotFound):
-    """We couldn't find an order with that number and mobile number. Check both and try
-    again."""
+    """We couldn't find an order with that number and mobile number: check both."""
 
     code = "return_not_found"
 
@@ -76,8 +75,7 @@ class AlreadyReturned(Conflict):
 
 
 class WhichPackage(Conflict):
-    """That order has several packages: type the tracking number on the one you are
-    returning."""
+    """That order has several packages: type the tracking number of the one to return."""
 
     code = "which_package"
 
@@ -184,7 +182,9 @@ def _find_package(lookup, phone) -> Package:
     try:
         phone = normalize_phone(phone if isinstance(phone, str) else "")
     except InvalidPhone:
-        raise InvalidPhone("Enter the mobile number on the order, like 0917 123 4567.") from None
+        raise InvalidPhone(
+            "Enter the mobile number on the order, like 0917 123 4567.", field="phone"
+        ) from None
     if kind == "tracking":
         package = db.session.scalar(
             sa.select(Package)

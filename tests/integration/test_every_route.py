@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from shop import create_app
+from shop import codes, create_app
 from shop.auth.models import Role
 from shop.extensions import csrf, db, limiter
 from shop.fulfillment.models import Package
@@ -69,6 +69,7 @@ FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
     "expected_total", "branch_code", "branch_q", "branch_near", "action", "item_id",
     "quantity", "current", "new", "confirm", "payment_method", "payment_intent", "key",
+    "lookup", "code",
 ]  # fmt: skip
 
 
@@ -124,6 +125,12 @@ FILLERS = {
         ("20260101T000000000000-00000000000000000000", False),
         ("../../secret_key", False),
         ("x" * 300, False),
+    ],
+    "code": lambda w: [
+        ("40000000000000"[:13] + codes.damm_check_digit("40000000000000"[:13]), False),
+        ("40000000000001", False),  # a typo
+        ("junk", False),
+        ("4" * 400, False),
     ],
     "filename": lambda w: [
         ("css/shop.css", False),
