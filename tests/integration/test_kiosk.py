@@ -54,7 +54,7 @@ def test_the_kiosk_offers_its_two_tasks_without_a_login(client):
     assert page.headers["Cache-Control"] == "no-store"
 
 
-def test_a_return_shows_its_code_barcode_tracking_window_and_label(app, client, world, clock):
+def test_a_return_shows_its_code_barcode_tracking_window_and_label(app, client, world, clock):  # noqa: F811
     order = claimed(app, world, clock)
     clock.set(MOMENT + timedelta(days=1))
     page = post_return(client, order.reference)
@@ -86,7 +86,7 @@ def test_a_return_shows_its_code_barcode_tracking_window_and_label(app, client, 
         ("returned", 409, "already been returned"),
     ],
 )
-def test_every_refusal_is_said(app, client, world, clock, case, status, says):
+def test_every_refusal_is_said(app, client, world, clock, case, status, says):  # noqa: F811
     phone = "0917 123 4567"
     if case == "unknown":
         lookup = order_number()
