@@ -101,6 +101,13 @@ class Config:
         # Who hears, for the shop's own orders, what a merchant hears for theirs (a return
         # dropped off at a counter): the shop is its own merchant.
         self.OPERATOR_EMAIL = _env("OPERATOR_EMAIL", "operator@localhost")
+        # Minutes during which the clerk who released a package may void that release
+        # (shop.fulfillment.voids.void_claim).
+        self.VOID_MINUTES = _positive("VOID_MINUTES", 10)
+        # Code, label and receipt lookups at the counter screen, per clerk login and per
+        # address (several terminals of a store may share one address).
+        self.POS_LOOKUPS_PER_CLERK = _env("POS_LOOKUPS_PER_CLERK", "120 per minute")
+        self.POS_LOOKUPS_PER_ADDRESS = _env("POS_LOOKUPS_PER_ADDRESS", "600 per minute")
         # Bounds on unpaid holds (orders awaiting payment, cash on delivery not yet collected):
         # a stranger can't take an item's whole stock or fill a branch's shelf. Per address is
         # higher than per session: many shoppers share one address behind a mobile carrier.

@@ -90,6 +90,23 @@ class ShownRules:
         return codes.MAX_INPUT_CHARS
 
     @property
+    def void_minutes(self) -> int:
+        """Minutes a clerk may void their own release (VOID_MINUTES)."""
+        return ecms.void_minutes()
+
+    @property
+    def void_reason_length(self) -> int:
+        """The longest reason for a void (the ECMS's voids.REASON_LENGTH)."""
+        from shop.fulfillment import voids
+
+        return voids.REASON_LENGTH
+
+    @property
+    def cash_length(self) -> int:
+        """The longest cash amount as typed at the counter (counter's CASH_LENGTH)."""
+        return counter.CASH_LENGTH
+
+    @property
     def branch_search_length(self) -> int:
         """The longest branch search, in characters (branches' MAX_QUERY)."""
         return branches.MAX_QUERY

@@ -2,7 +2,7 @@
 (issue #10, points 4 and 5)
 
 Revision ID: 130848b9ede9
-Revises: c3d9e1a7f5b2
+Revises: 44130b034528
 Create Date: 2026-12-01 14:20:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '130848b9ede9'
-down_revision = 'c3d9e1a7f5b2'
+down_revision = '44130b034528'  # re-chained after the POS's receipts (merged from pos)
 branch_labels = None
 depends_on = None
 

@@ -49,6 +49,8 @@ class Branch(db.Model):
         default=BranchKind.STORE,
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # The claim asks for the shopper's signature on the counter's touch screen (seed 004).
+    signature_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property
     def free_capacity(self) -> int:

@@ -523,6 +523,20 @@ def release(branch_id: int, packages: int) -> None:
         raise BranchNotFound()
 
 
+def retake(branch_id: int, packages: int) -> None:
+    """Take `packages` slots of the branch's shelf again for packages put back on it (a
+    release voided): they are on the shelf whatever its capacity says, so unconditional. Runs
+    in the caller's transaction and never commits."""
+    if not isinstance(packages, int) or not 1 <= packages <= 10_000:
+        raise InvalidInput("The number of packages to take back must be at least 1.")
+    db.session.execute(
+        sa.update(Branch)
+        .where(Branch.id == branch_id)
+        .values(reserved=Branch.reserved + packages)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def get_branch_by_id(branch_id: int) -> Branch | None:
     """A branch by id, whatever its state (an order's branch may have closed since)."""
     return db.session.get(Branch, branch_id)

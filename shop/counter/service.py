@@ -259,3 +259,28 @@ def recent_trips(limit: int = 10) -> list[Trip]:
             .options(sa.orm.lazyload(Trip.packages))
         )
     )
+
+
+# The counter (POS) screen's operations live in their own module; this is their one face too.
+from shop.counter.pos import (  # noqa: E402, F401
+    CASH_LENGTH,
+    ID_TYPES,
+    MAX_LABELS,
+    SIGNATURE_MAX_BYTES,
+    ClaimPanel,
+    NoPanel,
+    ReceiptNotFound,
+    Released,
+    SignatureMissing,
+    arrivals,
+    arrive,
+    arrive_trip,
+    business_date,
+    claim_step,
+    code_of,
+    drop_off,
+    get_receipt,
+    issue_receipt,
+    open_claim,
+    void_release,
+)

@@ -21,15 +21,16 @@ counter_lookup_limit = limiter.shared_limit("120 per minute", scope="counter-loo
 COUNTER_KEY = "dc_counter"  # the session's {"terminal", "shift"} for this login
 
 
-def _counter() -> dict | None:
-    counter = session.get(COUNTER_KEY)
+def _counter(key: str = COUNTER_KEY) -> dict | None:
+    """The terminal and shift this login chose for a screen (`key`: the DC's, the POS's)."""
+    counter = session.get(key)
     if isinstance(counter, dict) and counter.get("user") == current_user.id:
         return counter
     return None
 
 
-def _actor() -> ecms.Actor:
-    counter = _counter()
+def _actor(key: str = COUNTER_KEY) -> ecms.Actor:
+    counter = _counter(key)
     if counter is None:
         raise service.NoCounter()
     return ecms.Actor.of(current_user, terminal=counter["terminal"], shift=counter["shift"])
@@ -149,3 +150,7 @@ def manifest(trip_number: str):
         trip=trip,
         items={p.id: service.units(p.contents) for p in trip.packages},
     )
+
+
+# The counter (POS) screen's routes, on this blueprint (issue #10, point 4).
+from shop.counter import pos_views  # noqa: E402, F401

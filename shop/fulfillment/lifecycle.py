@@ -36,6 +36,7 @@ class Action(enum.StrEnum):
     RETURN_DROP_OFF = "return_drop_off"
     RETURN_TO_MERCHANT = "return_to_merchant"
     CANCEL = "cancel"
+    VOID_CLAIM = "void_claim"
 
 
 class Place(enum.StrEnum):
@@ -77,6 +78,9 @@ TABLE: tuple[Transition, ...] = (
     # The destination branch's clerk takes the trip's packages in, and releases them.
     _t(S.IN_TRANSIT, A.ARRIVE, S.AT_BRANCH, {CLERK, ADMIN}, Place.DESTINATION),
     _t(S.AT_BRANCH, A.CLAIM, S.CLAIMED, {CLERK, ADMIN}, Place.DESTINATION),
+    # A mistaken release, voided by the clerk who made it within VOID_MINUTES (the service
+    # checks who and when): back on the shelf, its pickup deadline kept.
+    _t(S.CLAIMED, A.VOID_CLAIM, S.AT_BRANCH, {CLERK, ADMIN}, Place.DESTINATION),
     _t(S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED, S.UNCLAIMED, {SYSTEM}, Place.ANYWHERE),
     # The branch holding the package hands it to the delivery staff going back to the DC.
     _t(S.UNCLAIMED, A.PULL_OUT, S.RETURNING, {CLERK, ADMIN}, Place.HOLDER),
@@ -135,6 +139,7 @@ ACTION_WORDS = {
     A.RETURN_DROP_OFF: "take a return in",
     A.RETURN_TO_MERCHANT: "hand a package back to its merchant",
     A.CANCEL: "cancel a package",
+    A.VOID_CLAIM: "void a release",
 }
 
 

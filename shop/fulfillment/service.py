@@ -1202,6 +1202,14 @@ def tracking_link(number: str) -> str:
     return adapter.build("fulfillment.track", {"tracking_number": number}, force_external=True)
 
 
-# Returns (the kiosk's RETURN CODE, the counter's acceptance, the return label) live in a module
-# of their own; this is still the ECMS's one face: `service.returns.request_return(...)`.
+# Voiding a mistaken release lives in its own module (it uses _move and find_shipment above);
+# so do returns (the kiosk's RETURN CODE, the counter's acceptance, the return label). This is
+# still the ECMS's one face: `service.void_claim(...)`, `service.returns.request_return(...)`.
 from shop.fulfillment import returns  # noqa: E402, F401
+from shop.fulfillment.voids import (  # noqa: E402, F401
+    NotYourRelease,
+    Voided,
+    VoidTooLate,
+    void_claim,
+    void_minutes,
+)

@@ -463,6 +463,8 @@ def _attempt(app, world, action, shipped, number):
     A = ecms.Action
     if action is A.CLAIM:
         return call(app, ecms.claim, shipped.code, [number], world.clerk_a)
+    if action is A.VOID_CLAIM:
+        return call(app, ecms.void_claim, shipped.code, world.clerk_a, reason="A mistake")
     if action is A.PICKUP_DEADLINE_PASSED:
         return call(app, ecms.pickup_deadline_passed, number, ecms.Actor.system())
     if action is A.CANCEL:

@@ -33,8 +33,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from shop import codes, create_app
+from shop import create_app
 from shop.auth.models import Role
+from shop.codes import damm_check_digit
 from shop.extensions import csrf, db, limiter
 from shop.fulfillment.models import Package
 from shop.notify.devmail import MailStore
@@ -69,7 +70,8 @@ FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
     "expected_total", "branch_code", "branch_q", "branch_near", "action", "item_id",
     "quantity", "current", "new", "confirm", "payment_method", "payment_intent", "key",
-    "lookup", "code",
+    "code", "label", "labels", "cash_received", "id_type", "signature", "reason", "trip",
+    "lookup",
 ]  # fmt: skip
 
 
@@ -114,6 +116,21 @@ FILLERS = {
         ("junk", False),
         ("T" * 400, False),
     ],
+    "code": lambda w: [
+        ("2" + "0" * 12 + damm_check_digit("2" + "0" * 12), False),  # well formed, no such code
+        ("3" + "1" * 12 + damm_check_digit("3" + "1" * 12), False),
+        ("4" + "0" * 12 + damm_check_digit("4" + "0" * 12), False),  # a RETURN CODE
+        ("1" + "0" * 12 + damm_check_digit("1" + "0" * 12), False),  # a PAY CODE
+        ("40000000000001", False),  # a typo
+        ("junk", False),
+        ("2" * 400, False),
+    ],
+    "receipt_number": lambda w: [
+        ("AR-0412-20261201-0001", False),
+        ("ar-0412-20261201-0001", False),
+        ("junk", False),
+        ("A" * 400, False),
+    ],
     "message_id": lambda w: [
         (w.message_id, False),
         ("00000000-0000-0000-0000-000000000000", False),
@@ -125,12 +142,6 @@ FILLERS = {
         ("20260101T000000000000-00000000000000000000", False),
         ("../../secret_key", False),
         ("x" * 300, False),
-    ],
-    "code": lambda w: [
-        ("40000000000000"[:13] + codes.damm_check_digit("40000000000000"[:13]), False),
-        ("40000000000001", False),  # a typo
-        ("junk", False),
-        ("4" * 400, False),
     ],
     "filename": lambda w: [
         ("css/shop.css", False),

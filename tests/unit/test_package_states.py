@@ -18,6 +18,7 @@ EXPECTED = {
     (S.ACCEPTED, "dispatch"): S.IN_TRANSIT,
     (S.IN_TRANSIT, "arrive"): S.AT_BRANCH,
     (S.AT_BRANCH, "claim"): S.CLAIMED,
+    (S.CLAIMED, "void_claim"): S.AT_BRANCH,  # a mistaken release voided by its clerk
     (S.AT_BRANCH, "pickup_deadline_passed"): S.UNCLAIMED,
     (S.UNCLAIMED, "pull_out"): S.RETURNING,
     (S.CLAIMED, "return_drop_off"): S.RETURN_DROPPED_OFF,

@@ -32,6 +32,8 @@ DESIGN = {
     (S.ACCEPTED, A.DISPATCH): S.IN_TRANSIT,
     (S.IN_TRANSIT, A.ARRIVE): S.AT_BRANCH,
     (S.AT_BRANCH, A.CLAIM): S.CLAIMED,
+    # docs/decisions.md, "The counter": a mistaken release voided by its clerk.
+    (S.CLAIMED, A.VOID_CLAIM): S.AT_BRANCH,
     (S.AT_BRANCH, A.PICKUP_DEADLINE_PASSED): S.UNCLAIMED,
     (S.UNCLAIMED, A.PULL_OUT): S.RETURNING,
     (S.CLAIMED, A.RETURN_DROP_OFF): S.RETURN_DROPPED_OFF,
@@ -49,6 +51,7 @@ WHO = {
     A.DISPATCH: ({"dc", "admin"}, "dc"),
     A.ARRIVE: ({"clerk", "admin"}, "destination"),
     A.CLAIM: ({"clerk", "admin"}, "destination"),
+    A.VOID_CLAIM: ({"clerk", "admin"}, "destination"),
     A.PICKUP_DEADLINE_PASSED: ({"system"}, "anywhere"),
     A.PULL_OUT: ({"clerk", "admin"}, "holder"),
     A.RETURN_DROP_OFF: ({"clerk", "admin"}, "own"),
