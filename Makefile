@@ -39,6 +39,7 @@ run: install
 	@echo "  CLiQQ Shop is starting at http://$(HOST):$(PORT)"
 	@echo "  (localstripe, the fake Stripe, at http://127.0.0.1:$(STRIPE_PORT); test card 4242 4242 4242 4242)"
 	@echo "  (mail the shop sends: http://$(HOST):$(PORT)/admin/mail, as admin@demo.cliqq.ph)"
+	@echo "  (the counter: http://$(HOST):$(PORT)/counter/pos, as a clerk above; the DC: /counter/dc)"
 	@echo "  (Ctrl-C stops it)"
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \

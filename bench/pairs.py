@@ -3,7 +3,8 @@
     python bench/pairs.py schedule PAIRS           # the runs, in order: CLIENT NAME ENDPOINT
     python bench/pairs.py check OUT                # fails if any run had a failed request
     python bench/pairs.py runs OUT PAIRS           # one line per pair: its runs and its ratios
-    python bench/pairs.py results OUT PAIRS GROUP  # GROUP: wrk, home, branch-search, py, checkout
+    python bench/pairs.py results OUT PAIRS GROUP  # GROUP: wrk, home, branch-search, py, checkout,
+                                                   # counter-prepaid, counter-cod
 
 Each measured page runs PAIRS times, each time right between its two baselines, /livez and
 /healthz, measured by the same client (wrk for the home page and the branch search; the Python
@@ -44,6 +45,9 @@ PAGES = (
     Page("home", "wrk", "catalog (home page)", "catalog", "req/s"),
     Page("branch-search", "wrk", "branch-search", "branch-search", "req/s"),
     Page("checkout", "py", "checkout", "checkout", "orders/s"),
+    # The counter (bench/counter.py): a claim's whole sequence of requests at the POS.
+    Page("counter-prepaid", "py", "counter, prepaid claim", "counter-prepaid", "claims/s"),
+    Page("counter-cod", "py", "counter, COD claim", "counter-cod", "claims/s"),
 )
 CLIENT_LABEL = {"wrk": "", "py": " (python client)"}
 
@@ -214,7 +218,7 @@ def results(out: Path, pairs: int, group: str, warnings: list[str]) -> list[str]
     page = _page(group)
     runs_of_page = [run_name(page.name, page.name, pair) for pair in range(1, pairs + 1)]
     rates = Spread([read(out, page.client, name).rate for name in runs_of_page])
-    digits = 1 if page.unit == "orders/s" else 0
+    digits = 1 if page.unit in ("orders/s", "claims/s") else 0
     lines.append(
         f"{page.label}: {rates.median:.{digits}f} {page.unit} (median of {len(rates.values)} runs,"
         f" {min(rates.values):.{digits}f}-{max(rates.values):.{digits}f})"

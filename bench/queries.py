@@ -12,6 +12,9 @@ informational variants, and `SQL queries per branch search: N` (the picker's htm
 nearest first: BRANCH_SEARCH below). With BENCH_CHECKOUT_PLAN (the plan `bench/checkout.py
 prepare` wrote), it also counts one order's requests (POST /cart/add, GET /checkout, POST
 /checkout), after one order to warm up: this places two real orders in the benchmark's schema.
+With BENCH_COUNTER_PLAN (bench/counter.py prepare's), it counts a prepaid and a COD claim at the
+counter, step by step, after one of each to warm up (releasing the last four orders of the
+first clerk, which the load runs, taking them from the front, never reach).
 Exits non-zero if a page doesn't answer as expected.
 """
 
@@ -114,6 +117,52 @@ def count_checkout(client, engine, plan: dict) -> list[tuple[str, list[str]]]:
     return steps
 
 
+def count_counter(client, engine, plan: dict) -> dict[str, list[tuple[str, list[str]]]]:
+    """The statements of each request of a prepaid and of a COD claim (as bench/counter.py
+    runs them), after one claim of each to warm up."""
+    clerk = plan["clerks"][0]
+    login = client.get("/login")
+    csrf = _hidden(login.get_data(as_text=True), "csrf_token")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from counter import CASH, PASSWORD
+
+    client.post("/login", data={"csrf_token": csrf, "email": clerk["email"], "password": PASSWORD})
+    page = client.get("/counter/pos").get_data(as_text=True)
+    csrf = _hidden(page, "csrf_token")
+    chosen = client.post(
+        "/counter/pos/counter", data={"csrf_token": csrf, "terminal": "Q-1", "shift": "1"}
+    )
+    if chosen.status_code != 303:
+        raise SystemExit(f"bench: the counter's login answered {chosen.status_code}, not 303")
+    csrf = _hidden(client.get("/counter/pos").get_data(as_text=True), "csrf_token")
+    counted = {}
+    for mode in ("prepaid", "cod"):
+        for code, label in clerk[mode][-2:]:  # warm-up, then measured
+            steps = []
+            with Recorder(engine) as recorder:
+                opened = client.post("/counter/pos/code", data={"csrf_token": csrf, "code": code})
+            steps.append(("POST /counter/pos/code", recorder.statements))
+            panel = opened.headers.get("Location", "")
+            with Recorder(engine) as recorder:
+                shown = client.get(panel, headers=HTMX)
+            steps.append(("GET panel", recorder.statements))
+            form = {"csrf_token": csrf, "label": label, "id_type": "Government-issued ID"}
+            with Recorder(engine) as recorder:
+                answer = client.post(panel, data=form, headers=HTMX)
+            steps.append(("POST label", recorder.statements))
+            if mode == "cod":
+                form = {"csrf_token": csrf, "labels": label, "cash_received": CASH,
+                        "id_type": "Government-issued ID"}  # fmt: skip
+                with Recorder(engine) as recorder:
+                    answer = client.post(panel, data=form, headers=HTMX)
+                steps.append(("POST cash", recorder.statements))
+            got = (opened.status_code, shown.status_code, answer.status_code)
+            if got != (303, 200, 200) or "Released to" not in answer.get_data(as_text=True):
+                raise SystemExit(f"bench: a {mode} claim (in-process) answered {got}")
+        counted[mode] = steps
+    return counted
+
+
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv[1:]
     app = create_app()
@@ -149,6 +198,27 @@ def main(argv: list[str]) -> int:
                     print(f"    {step}:")
                     for statement in statements:
                         print(f"      {statement[:300]}")
+        counter_plan = os.environ.get("BENCH_COUNTER_PLAN")
+        if counter_plan:
+            with open(counter_plan) as f:
+                plan = json.load(f)
+            # A fresh app context: the requests share its `g`, where Flask-WTF keeps the CSRF
+            # token it made for the checkout's session.
+            with app.app_context():
+                counted = count_counter(app.test_client(), engine, plan)
+            said = []
+            for mode, steps in counted.items():
+                each = ", ".join(f"{step} {len(statements)}" for step, statements in steps)
+                said.append(
+                    f"{'COD' if mode == 'cod' else mode} {sum(len(x) for _, x in steps)} ({each})"
+                )
+            print(f"SQL queries per counter claim: {'; '.join(said)}")
+            if verbose:
+                for mode, steps in counted.items():
+                    for step, statements in steps:
+                        print(f"    {mode} {step}:")
+                        for statement in statements:
+                            print(f"      {statement[:300]}")
         engine.dispose()
     return 0
 

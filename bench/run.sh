@@ -15,6 +15,9 @@
 #   livez (python client), healthz (python client): N req/s
 #   checkout: N orders/s                           (COD orders; bench/checkout.py)
 #   ratio checkout/livez, ratio checkout/healthz   (over the Python client's baselines)
+#   counter, prepaid claim: N claims/s; counter, COD claim: N claims/s   (bench/counter.py)
+#   ratio counter-prepaid/livez, ... /healthz; ratio counter-cod/livez, ... /healthz
+#   SQL queries per counter claim: prepaid N (...), COD N (...)
 # and fails if any endpoint answers anything but 2xx (3xx for the checkout's posts) or drops
 # requests under load, or if any order fails.
 #
@@ -30,6 +33,8 @@
 #   BENCH_CHECKOUT_CLIENTS  concurrent checkout clients (default 8)
 #   BENCH_CHECKOUT_ROWS  items and branches the orders are spread over (default: one per client;
 #                        1 puts every client on the same stock row and branch row)
+#   BENCH_COUNTER_CLIENTS   concurrent clerks, each at a store of its own (default 8)
+#   BENCH_COUNTER_CLAIMS    prepaid and COD orders prepared per clerk (default 400 of each)
 #   VENV                 the virtualenv (default: ../.venv next to this script)
 set -euo pipefail
 
@@ -69,6 +74,8 @@ BRANCHES=$(number BENCH_BRANCHES "${BENCH_BRANCHES:-5000}")
 CHECKOUT_CLIENTS=$(number BENCH_CHECKOUT_CLIENTS "${BENCH_CHECKOUT_CLIENTS:-8}")
 CHECKOUT_ROWS=$(number BENCH_CHECKOUT_ROWS "${BENCH_CHECKOUT_ROWS:-$CHECKOUT_CLIENTS}")
 [ "$CHECKOUT_ROWS" -le "$CHECKOUT_CLIENTS" ] || die "BENCH_CHECKOUT_ROWS must not exceed BENCH_CHECKOUT_CLIENTS"
+COUNTER_CLIENTS=$(number BENCH_COUNTER_CLIENTS "${BENCH_COUNTER_CLIENTS:-8}")
+COUNTER_CLAIMS=$(number BENCH_COUNTER_CLAIMS "${BENCH_COUNTER_CLAIMS:-400}")
 # The branch search: the picker's htmx fragment, nearest first to a point in Makati (the same
 # path as bench/queries.py's BRANCH_SEARCH).
 BRANCH_SEARCH='/branches/search?near=14.5547,121.0244'
@@ -97,8 +104,9 @@ esac
 OUT=$HERE/out  # gitignored
 mkdir -p "$OUT"
 rm -f "$OUT"/gunicorn.log "$OUT"/setup.log "$OUT"/wrk-*.txt "$OUT"/py-*.txt "$OUT"/checkout-plan.json \
-  "$OUT"/explain-branch-search.txt
+  "$OUT"/explain-branch-search.txt "$OUT"/counter-plan.json*
 PLAN=$OUT/checkout-plan.json
+COUNTER_PLAN=$OUT/counter-plan.json
 
 # The app's settings, for every step below (migrate, seed, the server, the query count).
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench}
@@ -113,6 +121,10 @@ export RATELIMIT_STORAGE_URI=memory://
 export UNPAID_ORDERS_PER_SESSION=1000000 UNPAID_UNITS_PER_SESSION=1000000
 export UNPAID_ORDERS_PER_ADDRESS=1000000 UNPAID_UNITS_PER_ADDRESS=1000000
 export CHECKOUT_RATE_LIMIT="1000000 per minute"
+# A few clerks release hundreds of orders a minute each (a real counter: a few), and log in
+# again for every run.
+export POS_LOOKUPS_PER_CLERK="1000000 per minute" POS_LOOKUPS_PER_ADDRESS="1000000 per minute"
+export LOGIN_RATE_LIMIT="1000000 per minute"
 # The checkout client sends each shopper's own address in X-Forwarded-For (bench/checkout.py).
 export PROXY_FIX_X_FOR=1
 export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}  # bench/*.py import shop (not necessarily installed)
@@ -167,6 +179,9 @@ grep -h '^Demo data' "$OUT/setup.log" | sed 's/^/  /' || true
 # For the checkout: stock and shelf room for any number of orders (bench/checkout.py prepare).
 "$PY" "$HERE/checkout.py" prepare "$PLAN" --clients "$CHECKOUT_CLIENTS" --rows "$CHECKOUT_ROWS" \
   || die "could not prepare the checkout's items and branches"
+# For the counter: clerk logins and orders waiting on their shelves (bench/counter.py prepare).
+"$PY" "$HERE/counter.py" prepare "$COUNTER_PLAN" --clients "$COUNTER_CLIENTS" \
+  --claims "$COUNTER_CLAIMS" || die "could not prepare the counter's clerks and orders"
 
 step "server: gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads"
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -197,8 +212,9 @@ BYTES=$("$PY" "$HERE/page_bytes.py" "$BASE/") || die "could not fetch the home p
 grep -v '^bytes per home page:' <<<"$BYTES" || true
 
 step "SQL statements per request (test client, same database)"
-QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN "$PY" "$HERE/queries.py") || die "could not count the queries"
-grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:' \
+QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN BENCH_COUNTER_PLAN=$COUNTER_PLAN "$PY" "$HERE/queries.py") \
+  || die "could not count the queries"
+grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:' \
   <<<"$QUERIES" || true
 
 step "branch search: its statements' plans (EXPLAIN ANALYZE, in-process, same database)"
@@ -223,6 +239,14 @@ py_run() {  # py_run NAME MODE SECONDS: the Python client (bench/checkout.py), o
   [ -s "$OUT/py-$1.txt" ] || die "the Python client failed on $2 (exit $status)"
   # failed requests are counted in the report and fail the run after the results
 }
+counter_run() {  # counter_run NAME MODE SECONDS: the clerks (bench/counter.py), out/py-NAME.txt
+  local status=0
+  "$PY" "$HERE/counter.py" run "$2" "$BASE" "$COUNTER_PLAN" "$OUT/py-$1.txt" --seconds "$3" &
+  WRK_PID=$!
+  wait "$WRK_PID" || status=$?
+  WRK_PID=
+  [ -s "$OUT/py-$1.txt" ] || die "the counter client failed on $2 (exit $status)"
+}
 measure() {  # measure CLIENT NAME ENDPOINT SECONDS: one run of one endpoint
   case $1:$3 in
     wrk:livez) wrk_run "$2" /livez "$4" ;;
@@ -230,6 +254,7 @@ measure() {  # measure CLIENT NAME ENDPOINT SECONDS: one run of one endpoint
     wrk:home) wrk_run "$2" / "$4" ;;
     wrk:branch-search) wrk_run "$2" "$BRANCH_SEARCH" "$4" -H 'HX-Request: true' ;;
     py:livez | py:healthz | py:checkout) py_run "$2" "$3" "$4" ;;
+    py:counter-prepaid | py:counter-cod) counter_run "$2" "${3#counter-}" "$4" ;;
     *) die "no way to measure $3 with $1" ;;
   esac
 }
@@ -244,7 +269,7 @@ step "load: $PAIRS pairs of each page with its baselines (/livez and /healthz, o
 for endpoint in livez healthz home branch-search; do
   measure wrk "warmup-$endpoint" "$endpoint" "$WARMUP"
 done
-for endpoint in livez healthz checkout; do
+for endpoint in livez healthz checkout counter-prepaid counter-cod; do
   measure py "warmup-$endpoint" "$endpoint" "$WARMUP"
 done
 while read -r client name endpoint; do
@@ -289,5 +314,12 @@ echo "  (timed: each order's whole loop, POST /cart/add + GET /checkout + POST /
   "item(s) and $CHECKOUT_ROWS branch(es))"
 grep '^SQL queries per order loop:' <<<"$QUERIES"
 echo "aim: ratio checkout/healthz >= 0.10"
+echo
+results counter-prepaid
+results counter-cod
+echo "  (timed: each claim's whole sequence at the POS with htmx, POST /counter/pos/code + GET" \
+  "its panel + POST the label (+ POST the cash for COD); $COUNTER_CLIENTS clerks, one store each)"
+grep '^SQL queries per counter claim:' <<<"$QUERIES"
+echo "aim: every counter step no more statements than a checkout step; see docs/decisions.md"
 
 [ "$failed" -eq 0 ] || die "errors under load (above)"

@@ -74,7 +74,16 @@ def test_non_utf8_query_string(client, make):
 
 @pytest.mark.parametrize(
     "path",
-    ["/items/abc%00def", "/%00", "/?q=%00", "/?q=a%00b", "/?category=%00", "/cart%00"],
+    [
+        "/items/abc%00def",
+        "/%00",
+        "/?q=%00",
+        "/?q=a%00b",
+        "/?category=%00",
+        "/cart%00",
+        "/counter/pos/claim/2%00",
+        "/counter/pos/receipts/AR%00",
+    ],  # fmt: skip
 )
 def test_nul_bytes_are_refused(client, path):
     response = client.get(path)

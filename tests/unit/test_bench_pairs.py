@@ -13,7 +13,7 @@ spec.loader.exec_module(pairs)
 
 def test_each_page_runs_between_its_baselines_in_alternating_order():
     runs = pairs.schedule(4)
-    assert len(runs) == 4 * 3 * 3
+    assert len(runs) == 4 * 5 * 3
     home = [(name, endpoint) for client, name, endpoint in runs if name.startswith("home")]
     assert home[:6] == [
         ("home-livez-1", "livez"),
@@ -25,9 +25,12 @@ def test_each_page_runs_between_its_baselines_in_alternating_order():
     ]
     # the pages take turns: pair 1 of each page before pair 2 of any
     firsts = [name for _, name, endpoint in runs if endpoint not in pairs.BASELINES]
-    assert firsts[:4] == ["home-1", "branch-search-1", "checkout-1", "home-2"]
+    assert firsts[:6] == [
+        "home-1", "branch-search-1", "checkout-1", "counter-prepaid-1", "counter-cod-1", "home-2",
+    ]  # fmt: skip
     # each page by its own client, its baselines by the same one
     assert {client for client, name, _ in runs if name.startswith("checkout")} == {"py"}
+    assert {client for client, name, _ in runs if name.startswith("counter")} == {"py"}
     assert {client for client, name, _ in runs if name.startswith("home")} == {"wrk"}
 
 
