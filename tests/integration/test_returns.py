@@ -325,13 +325,17 @@ def test_accept_return_moves_the_package_and_retires_the_code(app, world, clock)
     assert row.detail["actor_id"] == world.clerk_b.user_id and row.detail["terminal"] == "POS-2"
     with app.app_context():
         event = db.session.scalars(
-            sa.select(PackageEvent).where(PackageEvent.package_id == moved.id)
+            sa.select(PackageEvent)
+            .where(PackageEvent.package_id == moved.id)
+            .order_by(PackageEvent.id)
         ).all()[-1]
         assert event.action == "return_drop_off" and event.branch_id == world.b.id
         assert event.detail["return_code"] == issued.return_code
         assert event.detail["return_tracking_number"] == issued.return_tracking_number
         assert event.detail["inspection"]["length_mm"] == 440
-    sent = mails(app)[before:]
+    told = ("Your return was received", f"Return dropped off: order {order.reference}")
+    sent = [m for m in mails(app) if m["subject"] in told]
+    assert len(mails(app)) == before + 2 and len(sent) == 2
     assert {tuple(m["to"]) for m in sent} == {("juan@example.com",), ("operator@localhost",)}
     merchant = next(m for m in sent if m["to"] == ["operator@localhost"])
     assert order.reference in merchant["text"] and "7-Eleven Cubao Aurora" in merchant["text"]
