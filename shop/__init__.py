@@ -64,6 +64,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
+    from shop.counter.kiosk import bp as kiosk_bp
     from shop.counter.views import bp as counter_bp
     from shop.fulfillment.views import bp as fulfillment_bp
     from shop.payments.views import bp as payments_bp
@@ -79,6 +80,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(fulfillment_bp)
     app.register_blueprint(counter_bp)
     app.register_blueprint(sellers_bp)
+    app.register_blueprint(kiosk_bp)
 
     from shop.cli import shop_cli
 

@@ -14,6 +14,7 @@ RATE_LIMIT_SETTINGS = (
     "LOGIN_RATE_LIMIT",
     "LOGIN_FAILURES_PER_CLIENT",
     "LOGIN_FAILURES_PER_ACCOUNT",
+    "KIOSK_RATE_LIMIT",
 )
 
 
@@ -107,6 +108,14 @@ class Config:
         # (pull_out) before the tick sends it back itself (returning, shelf slot freed); 0: at
         # once, in the tick that finds it unclaimed.
         self.UNCLAIMED_RETURN_HOURS = _whole("UNCLAIMED_RETURN_HOURS", 24)
+        # Days after pickup a shopper may still return a package (shop.fulfillment.returns);
+        # its RETURN CODE expires when they end.
+        self.RETURN_DAYS = _positive("RETURN_DAYS", 7)
+        # The kiosk (/counter/kiosk) has no login: every lookup there is counted per address.
+        self.KIOSK_RATE_LIMIT = _env("KIOSK_RATE_LIMIT", "10 per minute; 60 per hour")
+        # Who hears, for the shop's own orders, what a merchant hears for theirs (a return
+        # dropped off at a counter): the shop is its own merchant.
+        self.OPERATOR_EMAIL = _env("OPERATOR_EMAIL", "operator@localhost")
         # Minutes during which the clerk who released a package may void that release
         # (shop.fulfillment.voids.void_claim).
         self.VOID_MINUTES = _positive("VOID_MINUTES", 10)

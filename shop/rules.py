@@ -29,6 +29,22 @@ class ShownRules:
         return ecms.pickup_days()
 
     @property
+    def return_days(self) -> int:
+        """Days after pickup a package may be returned (the RETURN_DAYS setting)."""
+        return ecms.returns.return_days()
+
+    @property
+    def return_limits(self) -> str:
+        """A return package's limits, "45 × 30 × 30 cm, 10 kg" (packing's RETURN_BOX_MM and
+        RETURN_MAX_WEIGHT_G)."""
+        return ecms.returns.return_limits_text()
+
+    @property
+    def kiosk_lookup_length(self) -> int:
+        """The longest order number, UID or tracking number the kiosk takes as typed."""
+        return ecms.returns.LOOKUP_LENGTH
+
+    @property
     def hold_minutes(self) -> int:
         """Minutes an unpaid online order holds its items (ONLINE_PAYMENT_HOLD_MINUTES)."""
         return checkout.hold_period() // timedelta(minutes=1)

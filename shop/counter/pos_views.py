@@ -25,6 +25,8 @@ POS_KEY = "pos_counter"  # the session's {"user", "terminal", "shift"} at the PO
 PANELS: dict[CodeType, str] = {
     CodeType.CLAIM: "counter.pos_claim",
     CodeType.REFERENCE: "counter.pos_claim",
+    CodeType.PAY: "counter.pos_pay",  # pos_code_views: what it pays, cash, the charge receipt
+    CodeType.RETURN: "counter.pos_return",  # pos_code_views: measure, label, the return's AR
 }
 
 
@@ -240,3 +242,7 @@ def pos_arrive_trip():
 def pos_drop_off():
     """A store-to-store or merchant package handed in here: received at this branch."""
     return _scan("drop_off", "counter/_pos_dropped.html", service.drop_off)
+
+
+# The PAY CODE and RETURN CODE panels: their routes, on this blueprint.
+from shop.counter import pos_code_views  # noqa: E402, F401

@@ -314,3 +314,13 @@ from shop.counter.pos import (  # noqa: E402, F401
     open_claim,
     void_release,
 )
+
+# The PAY CODE and RETURN CODE panels' operations, likewise.
+from shop.counter.pos_codes import (  # noqa: E402, F401
+    Charged,
+    Returned,
+    open_pay,
+    open_return,
+    pay_step,
+    return_step,
+)

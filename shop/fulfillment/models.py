@@ -146,3 +146,12 @@ class Code(db.Model):
     live: Mapped[bool] = mapped_column(default=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # A RETURN CODE stands for one package going back (unique: one return per package ever)
+    # and carries the return's own tracking number, printed on the return label
+    # (shop/fulfillment/returns.py, docs/decisions.md "Returns and PAY CODEs at the counter").
+    package_id: Mapped[int | None] = mapped_column(sa.ForeignKey("packages.id"), unique=True)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(12), unique=True)
+    # When the code was used at a counter (a PAY CODE paid, a RETURN CODE accepted) and what
+    # was taken: who, where, the cash and change (a double submit reads it back).
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    detail: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)

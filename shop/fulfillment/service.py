@@ -257,6 +257,30 @@ def retire_code(code: str) -> None:
     )
 
 
+def find_code(code: str, kind: CodeType, *, lock: bool = False) -> Code | None:
+    """The PAY or RETURN code row with these bare digits (parse them first), as the database
+    has it now; with `lock`, its row locked for the caller's transaction (PostgreSQL)."""
+    query = sa.select(Code).where(Code.code == code, Code.kind == kind)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def use_code(code_id: int, detail: dict, *, at: datetime | None = None) -> bool:
+    """Mark a live code used at a counter `at` (default now; no longer live; who, where and
+    what was taken in `detail`). One conditional update: of two uses at once exactly one gets
+    True. Flushes only."""
+    return (
+        db.session.execute(
+            sa.update(Code)
+            .where(Code.id == code_id, Code.live.is_(True))
+            .values(live=False, used_at=at or clock.now(), detail=detail),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        == 1
+    )
+
+
 @dataclass(frozen=True)
 class IssuedCode:
     code: str
@@ -1459,11 +1483,13 @@ def tracking_link(number: str) -> str:
     return adapter.build("fulfillment.track", {"tracking_number": number}, force_external=True)
 
 
-# Imported last, as they build on the functions above: branch closure and re-routing
-# (shop/fulfillment/reroute.py: close_branch, reopen_branch, closure_preview, change_branch,
-# return_to_dc), reached as ecms.reroute.<function>; voiding a mistaken release
-# (shop/fulfillment/voids.py, which uses _move and find_shipment).
-from shop.fulfillment import reroute  # noqa: E402
+# Imported last, as they build on the functions above, and still the ECMS's one face: branch
+# closure and re-routing (shop/fulfillment/reroute.py: close_branch, reopen_branch,
+# closure_preview, change_branch, return_to_dc), reached as ecms.reroute.<function>; returns
+# (shop/fulfillment/returns.py: the kiosk's RETURN CODE, the counter's acceptance, the return
+# label), as ecms.returns.<function>; voiding a mistaken release (shop/fulfillment/voids.py,
+# which uses _move and find_shipment).
+from shop.fulfillment import reroute, returns  # noqa: E402, F401
 from shop.fulfillment.voids import (  # noqa: E402, F401
     NotYourRelease,
     Voided,

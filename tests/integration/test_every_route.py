@@ -73,6 +73,7 @@ FORM_NAMES = [
     "origin_code", "length", "width", "height", "weight", "contents", "amount", "frozen",
     "merchant", "packages", "courier",
     "code", "label", "labels", "cash_received", "id_type", "signature", "reason", "trip",
+    "lookup",
 ]  # fmt: skip
 
 
@@ -128,6 +129,9 @@ FILLERS = {
     "code": lambda w: [
         ("2" + "0" * 12 + damm_check_digit("2" + "0" * 12), False),  # well formed, no such code
         ("3" + "1" * 12 + damm_check_digit("3" + "1" * 12), False),
+        ("4" + "0" * 12 + damm_check_digit("4" + "0" * 12), False),  # a RETURN CODE
+        ("1" + "0" * 12 + damm_check_digit("1" + "0" * 12), False),  # a PAY CODE
+        ("40000000000001", False),  # a typo
         ("junk", False),
         ("2" * 400, False),
     ],

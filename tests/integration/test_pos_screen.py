@@ -186,11 +186,15 @@ def test_a_mistyped_code_is_refused_before_any_lookup(app, pos, count_queries):
 
 
 def test_a_kind_with_no_panel_yet_is_named(app, pos):
+    # PAY and RETURN CODEs open their panels (test_pos_codes.py); a tracking number has none.
     pay = "1" + "0" * 12
     pay += damm_check_digit(pay)
-    answer = _code(pos, pay)
+    assert _code(pos, pay).headers["Location"].endswith(f"/counter/pos/pay/{pay}")
+    tracking = "7" + "0" * 10
+    tracking += damm_check_digit(tracking)
+    answer = _code(pos, tracking)
     assert answer.status_code == 422
-    assert "This counter doesn't take PAY CODEs yet" in text(answer)
+    assert "This counter doesn't take tracking numbers yet" in text(answer)
 
 
 def test_already_claimed_expired_and_not_arrived_each_say_so(app, pos, clock):
