@@ -8,6 +8,7 @@ from shop.auth import service as auth
 from shop.branches import service as branches
 from shop.catalog import service as catalog
 from shop.catalog.models import Item
+from shop.errors import InvalidInput
 from shop.notify import service as notify
 from shop.notify.models import OutboxStatus
 
@@ -62,6 +63,7 @@ class BranchLine:
     shelf_capacity: int
     status: str  # "Open", "Closed until Thu 3 Dec", "Closes Fri 4 Dec", "Closed for good"
     closed: bool  # closed today
+    signature_required: bool = False  # the counter asks the shopper to sign at every claim
 
 
 def _line(branch) -> BranchLine:
@@ -82,6 +84,7 @@ def _line(branch) -> BranchLine:
         shelf_capacity=branch.shelf_capacity,
         status=status,
         closed=closed,
+        signature_required=branch.signature_required,
     )
 
 
@@ -101,6 +104,18 @@ class BranchView:
     closed_from: object
     closed_until: object
     today: object  # the earliest "until" the form offers (Manila)
+
+
+SIGNATURE_CHOICES = {"required": True, "not_required": False}
+
+
+def ask_for_signature(code: str, choice) -> tuple:
+    """The operator's setting: whether the branch's counter asks for a signature at every
+    claim (`choice`: "required" or "not_required", as the form sends it). Returns the branch
+    and the setting. Raises InvalidInput for another choice, BranchNotFound."""
+    if not isinstance(choice, str) or choice not in SIGNATURE_CHOICES:
+        raise InvalidInput("Choose whether the counter asks for a signature.", field="signature")
+    return branches.ask_for_signature(code, SIGNATURE_CHOICES[choice]), SIGNATURE_CHOICES[choice]
 
 
 def branch_view(code: str) -> BranchView:

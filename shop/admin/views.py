@@ -193,6 +193,19 @@ def reopen(branch_code: str):
     return redirect(url_for("admin.branch", branch_code=opened.code), 303)
 
 
+@bp.post("/branches/<branch_code>/signature")
+@role_required(Role.ADMIN)
+def signature(branch_code: str):
+    """Whether the branch's counter asks for the shopper's signature at pickup."""
+    branch, asked = service.ask_for_signature(branch_code, request.form.get("signature"))
+    flash(
+        f"{branch.name}'s counter {'now asks' if asked else 'no longer asks'} the shopper to "
+        "sign at pickup.",
+        "success",
+    )
+    return redirect(url_for("admin.branch", branch_code=branch.code), 303)
+
+
 # --- Remittance: COD cash collected at the counters ---------------------------------------------
 
 

@@ -20,6 +20,7 @@ from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.rows import FromRow
 from shop.timeutil import MANILA
+from shop.transaction import transaction
 
 MAX_QUERY = 100
 MAX_WORDS = 10
@@ -212,6 +213,17 @@ def find_any_branch(code: str) -> Branch:
     )
     if branch is None:
         raise BranchNotFound()
+    return branch
+
+
+@transaction()
+def ask_for_signature(code: str, required: bool) -> Branch:
+    """Whether the branch's counter asks the shopper to sign on the touch screen at every
+    claim (seed 004: "providing identification and leaving signatures"). The operator's
+    setting, per store. Raises BranchNotFound."""
+    branch = find_any_branch(code)
+    branch.signature_required = bool(required)
+    db.session.flush()
     return branch
 
 

@@ -60,12 +60,19 @@ class SignatureMissing(InvalidInput):
 
 
 class NoPanel(InvalidInput):
-    """This counter doesn't take that kind of code yet."""
+    """That number opens nothing in the code box: key in the shopper's code."""
 
     code = "no_panel"
 
     def __init__(self, kind: CodeType):
-        super().__init__(f"This counter doesn't take {kind.label}s yet.", field="code")
+        if kind is CodeType.TRACKING:
+            message = (
+                "That is a package's tracking number: scan it under Arrivals or Drop-off, "
+                "or key in the shopper's code here."
+            )
+        else:
+            message = f"The code box doesn't take {kind.label}s: key in the shopper's code."
+        super().__init__(message, field="code")
 
 
 class ReceiptNumbersBusy(Conflict):

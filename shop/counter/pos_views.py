@@ -21,7 +21,8 @@ from shop.web import is_htmx, status_of
 POS_KEY = "pos_counter"  # the session's {"user", "terminal", "shift"} at the POS
 
 # What the first digit of a code opens: CodeType -> the endpoint of its panel's GET url, which
-# takes the code's digits as `code`. A kind with no panel yet is refused by name (NoPanel).
+# takes the code's digits as `code`. A kind with no panel (a tracking number) is refused by
+# name, saying where it goes instead (NoPanel).
 PANELS: dict[CodeType, str] = {
     CodeType.CLAIM: "counter.pos_claim",
     CodeType.REFERENCE: "counter.pos_claim",

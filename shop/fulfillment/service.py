@@ -313,6 +313,25 @@ def get_package(tracking_number: str) -> Package:
 
 # What public tracking says, in a shopper's words: the headline of each state, what comes next,
 # and where (the destination branch while it comes or waits; never a person, a phone or a code).
+def find_tracked(tracking_number: str) -> Package:
+    """The package public tracking shows for a number: a package's own tracking number, or the
+    tracking number the kiosk gave its return (kept on the RETURN CODE's row): the same
+    package, going back. Raises PackageNotFound alike for both, or codes.InvalidCode."""
+    try:
+        return get_package(tracking_number)
+    except PackageNotFound:
+        number = codes.parse(tracking_number, CodeType.TRACKING)
+        package_id = db.session.scalar(
+            sa.select(Code.package_id).where(
+                Code.tracking_number == number, Code.kind == CodeType.RETURN
+            )
+        )
+        package = db.session.get(Package, package_id) if package_id is not None else None
+        if package is None:
+            raise
+        return package
+
+
 STATE_TEXT = {
     S.LABEL_ISSUED: "Being prepared by the seller",
     S.RECEIVED: "Received at the distribution center",

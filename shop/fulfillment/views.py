@@ -39,7 +39,7 @@ def find():
 @tracking_lookup_limit
 def track(tracking_number: str):
     try:
-        package = service.get_package(tracking_number)
+        package = service.find_tracked(tracking_number)
     except DomainError as exc:
         return render_template("fulfillment/track.html", error=exc.message), status_of(exc)
     return render_template(

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -424,7 +424,10 @@ def view(seller_id: int, shipment_id: int) -> View:
         cod=shipment.payment is PaymentMode.COD,
         amount_due=shipment.amount_due,
         created_at=shipment.created_at,
-        packages=[(p, ecms.tracking(p)) for p in shipment.packages],
+        packages=[
+            (p, replace(ecms.tracking(p), state_text=state_text(p.state)))
+            for p in shipment.packages
+        ],
     )
 
 

@@ -8,10 +8,12 @@ from playwright.sync_api import expect
 from shop.auth.models import User
 from shop.branches.models import Branch, BranchKind
 from shop.counter import pos as counter_pos
+from shop.counter import service as counter
 from shop.counter.models import Receipt
 from shop.extensions import db
 from shop.fulfillment import service as ecms
 from shop.fulfillment.models import Package, PackageEvent, Shipment
+from shop.money import format_peso
 from shop.transaction import transaction
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_pages import _serious_violations
@@ -27,11 +29,14 @@ def _actor(app, email, **counter):
 
 @pytest.fixture
 def released(live_app):
-    """Two COD orders released at Ayala Triangle's counter (one AR each); removed after."""
+    """Two COD orders released at Ayala Triangle's counter (one AR each), removed after; gives
+    what the day's report then totals."""
     with live_app.app_context():
         branch = db.session.scalar(sa.select(Branch).where(Branch.code == "0412"))
         assert db.session.scalar(sa.select(Branch.id).where(Branch.kind == BranchKind.DC))
         db.session.expunge(branch)
+    with live_app.app_context():
+        before = counter.remittance_report().collected  # other tests' releases today
     dc = _actor(live_app, "dc@demo.cliqq.ph")
     clerk = _actor(live_app, "clerk-0412@demo.cliqq.ph", terminal="POS-1", shift="1")
     shipments = []
@@ -47,9 +52,9 @@ def released(live_app):
             label=number, cash_received=str(amount // 100 + 1), id_type="Passport",
         )  # fmt: skip
         shipments.append(done.claim.shipment_id)
-    yield shipments
+    yield before + 1_250_00 + 349_50
     with live_app.app_context(), transaction():
-        packages = sa.select(Package.id).where(Package.shipment_id.in_(shipments))
+        packages = sa.select(Package.id).where(Package.shipment_id.in_(shipments))  # ours only
         db.session.execute(sa.delete(Receipt).where(Receipt.shipment_id.in_(shipments)))
         db.session.execute(sa.delete(PackageEvent).where(PackageEvent.package_id.in_(packages)))
         db.session.execute(sa.delete(Package).where(Package.shipment_id.in_(shipments)))
@@ -70,7 +75,7 @@ def test_the_operator_reads_the_days_remittance(browser, live_server, released, 
     page.get_by_role("link", name="Remittance").click()
     expect(page.get_by_role("heading", name="Remittance", exact=True)).to_be_visible()
     owed = page.get_by_role("region", name="Owed to each merchant", exact=True)
-    expect(owed.get_by_role("row", name="CLiQQ Shop")).to_contain_text("₱1,599.50")
+    expect(owed.get_by_role("row", name="CLiQQ Shop")).to_contain_text(format_peso(released))
     days = page.get_by_role("region", name="By branch and day", exact=True)
     expect(days.get_by_role("row").nth(1)).to_contain_text("matches")
     page.wait_for_load_state("networkidle")

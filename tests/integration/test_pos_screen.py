@@ -185,7 +185,7 @@ def test_a_mistyped_code_is_refused_before_any_lookup(app, pos, count_queries):
     assert not [q for q in queries if re.search(r"shipments|packages|codes", q)], queries
 
 
-def test_a_kind_with_no_panel_yet_is_named(app, pos):
+def test_a_tracking_number_in_the_code_box_says_where_it_goes(app, pos):
     # PAY and RETURN CODEs open their panels (test_pos_codes.py); a tracking number has none.
     pay = "1" + "0" * 12
     pay += damm_check_digit(pay)
@@ -194,7 +194,7 @@ def test_a_kind_with_no_panel_yet_is_named(app, pos):
     tracking += damm_check_digit(tracking)
     answer = _code(pos, tracking)
     assert answer.status_code == 422
-    assert "This counter doesn't take tracking numbers yet" in text(answer)
+    assert "That is a package's tracking number: scan it under Arrivals or Drop-off" in text(answer)
 
 
 def test_already_claimed_expired_and_not_arrived_each_say_so(app, pos, clock):

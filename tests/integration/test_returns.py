@@ -397,3 +397,25 @@ def test_the_return_label_is_an_a6_pdf_of_the_return(app, world, clock):
     assert pdf.startswith(b"%PDF") and b"/MediaBox [0 0 297.64 419.53]" in pdf
     with pytest.raises(returns.ReturnCodeNotFound):
         call(app, returns.return_label, codes.generate(codes.CodeType.RETURN))
+
+
+def test_the_returns_tracking_number_tracks_the_package_going_back(app, world, clock):
+    order = claimed(app, world, clock)
+    issued = call(app, returns.request_return, order.uid, PHONE)
+    call(
+        app, returns.accept_return, issued.return_code, world.clerk_b,
+        inspection=FITS, scanned=issued.return_tracking_number,
+    )  # fmt: skip
+    client = app.test_client()
+    page = client.get(f"/track/{issued.return_tracking_number}")
+    assert page.status_code == 200
+    assert "Return dropped off" in page.text
+    assert codes.group(order.numbers[0]) in page.text  # the package itself, going back
+    assert "Juan" not in page.text and issued.return_code not in page.text
+    # An unknown number still reads as unknown; a mistyped one is refused by its check digit.
+    unknown = codes.generate(codes.CodeType.TRACKING)
+    assert client.get(f"/track/{unknown}").status_code == 404
+    typo = issued.return_tracking_number[:-1] + str(
+        (int(issued.return_tracking_number[-1]) + 1) % 10
+    )
+    assert client.get(f"/track/{typo}").status_code == 422
