@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from shop import clock, codes
 from shop.branches.models import Branch
@@ -208,6 +209,38 @@ def _trip_number() -> str:
     return f"T-{clock.now().strftime('%Y%m%d')}-{secrets.randbelow(10**6):06d}"
 
 
+TRIP_NUMBER_ATTEMPTS = 5
+
+
+class TripNumbersBusy(Conflict):
+    """No free trip number could be drawn: try again."""
+
+    code = "trip_numbers_busy"
+
+
+def _new_trip(actor: ecms.Actor, destination_id: int, cold: bool) -> Trip:
+    """A new trip row with a fresh random number; a number drawn twice (one in a million a day)
+    fails the unique index inside a savepoint and is drawn again. Flushes only."""
+    for _ in range(TRIP_NUMBER_ATTEMPTS):
+        trip = Trip(
+            number=_trip_number(),
+            destination_id=destination_id,
+            cold=cold,
+            created_by_id=actor.user_id,
+            created_by=actor.name[:120],
+            terminal=actor.terminal,
+            shift=actor.shift,
+            created_at=clock.now(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(trip)
+        except IntegrityError:
+            continue
+        return trip
+    raise TripNumbersBusy()
+
+
 @transaction()
 def dispatch_trip(
     actor: ecms.Actor, destination_id: int, cold: bool, tracking_numbers: Iterable[str]
@@ -234,18 +267,7 @@ def dispatch_trip(
     ).all()
     if len(packages) != len(numbers):
         raise TripChanged()
-    trip = Trip(
-        number=_trip_number(),
-        destination_id=destination_id,
-        cold=bool(cold),
-        created_by_id=actor.user_id,
-        created_by=actor.name[:120],
-        terminal=actor.terminal,
-        shift=actor.shift,
-        created_at=clock.now(),
-    )
-    db.session.add(trip)
-    db.session.flush()
+    trip = _new_trip(actor, destination_id, bool(cold))
     for package in packages:
         try:
             ecms.dispatch(package.tracking_number, actor, detail={"trip": trip.number})

@@ -94,13 +94,12 @@ def test_a_trip_where_one_package_changed_meanwhile_does_nothing(app, dc):
         _receive(dc, number)
         _inspect(dc, number)
     dc["client"].get("/counter/dc")  # the list as the clerk saw it
-    other = app.test_client()  # meanwhile someone dispatched one of them alone
+    # Meanwhile one of them was dispatched alone (from another tab or terminal).
     assert dc["client"].post(
         "/counter/dc/trips",
         data={"csrf_token": dc["token"], "destination": str(dc["a"].id),
               "packages": [shipped.numbers[0]]},
     ).status_code == 303  # fmt: skip
-    del other
     answer = dc["client"].post(
         "/counter/dc/trips",
         data={"csrf_token": dc["token"], "destination": str(dc["a"].id),
@@ -109,6 +108,26 @@ def test_a_trip_where_one_package_changed_meanwhile_does_nothing(app, dc):
     assert answer.status_code == 409 and "changed meanwhile" in answer.text
     assert package(app, shipped.numbers[1]).state is S.ACCEPTED
     assert call(app, lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Trip))) == 1
+
+
+def test_a_trip_number_drawn_twice_is_drawn_again(app, dc, monkeypatch):
+    from shop.counter import service
+
+    drawn = iter(["T-20260714-000001", "T-20260714-000001", "T-20260714-000002"])
+    monkeypatch.setattr(service, "_trip_number", lambda: next(drawn))
+    shipped = ship(app, dc["a"], packages=2)
+    for number in shipped.numbers:
+        _receive(dc, number)
+        _inspect(dc, number)
+    for number in shipped.numbers:
+        sent = dc["client"].post(
+            "/counter/dc/trips",
+            data={"csrf_token": dc["token"], "destination": str(dc["a"].id), "packages": [number]},
+        )
+        assert sent.status_code == 303, sent.text
+    trips = call(app, lambda: db.session.scalars(sa.select(Trip.number).order_by(Trip.id)).all())
+    assert trips == ["T-20260714-000001", "T-20260714-000002"]
+    assert {package(app, n).state for n in shipped.numbers} == {S.IN_TRANSIT}
 
 
 def test_frozen_and_ordinary_never_share_a_trip(app, dc):
