@@ -513,6 +513,63 @@ def arrive_trip(trip_number, actor: ecms.Actor) -> Moved:
     return Moved(tuple(numbers), "arrived", deadline)
 
 
+# --- pull-out: what goes back to the DC with the delivery staff ---------------------------------
+
+GOING_BACK = (PackageState.UNCLAIMED, PackageState.RETURN_DROPPED_OFF)
+
+
+@dataclass(frozen=True)
+class PullOuts:
+    """The packages on this branch's shelf that go back to the DC: unclaimed (their pickup
+    deadline passed) and returns taken in at this counter."""
+
+    unclaimed: tuple[Package, ...]
+    returns: tuple[Package, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.unclaimed) + len(self.returns)
+
+
+def pull_outs(actor: ecms.Actor, limit: int = 200) -> PullOuts:
+    """What the actor's branch holds to hand to the delivery staff (one query). An operator
+    (no branch) sees none: they scan a label instead."""
+    if actor.branch_id is None:
+        return PullOuts((), ())
+    packages = db.session.scalars(
+        sa.select(Package)
+        .where(Package.location_id == actor.branch_id, Package.state.in_(GOING_BACK))
+        .order_by(Package.id)
+        .limit(limit)
+        .options(lazyload(Package.events), lazyload(Package.shipment))
+    ).all()
+    return PullOuts(
+        tuple(p for p in packages if p.state is PackageState.UNCLAIMED),
+        tuple(p for p in packages if p.state is PackageState.RETURN_DROPPED_OFF),
+    )
+
+
+def pull_out(tracking_number, actor: ecms.Actor) -> Moved:
+    """One package handed to the delivery staff going back to the DC, its label scanned:
+    unclaimed or return_dropped_off → returning."""
+    number = codes.parse(tracking_number, CodeType.TRACKING)
+    package = ecms.pull_out(number, actor)
+    return Moved((package.tracking_number,), "pulled_out")
+
+
+@transaction()
+def pull_out_all(_typed, actor: ecms.Actor) -> Moved:
+    """Every package the branch holds to go back, handed over at once, in one transaction (all
+    or none: one that changed meanwhile stops them all, and the list is shown again)."""
+    listed = pull_outs(actor)
+    numbers = [p.tracking_number for p in (*listed.unclaimed, *listed.returns)]
+    if not numbers:
+        raise ecms.InvalidTransition("Nothing here goes back to the distribution center.")
+    for number in numbers:
+        ecms.pull_out(number, actor)
+    return Moved(tuple(numbers), "pulled_out")
+
+
 def drop_off(tracking_number, actor: ecms.Actor) -> Moved:
     """A store-to-store or merchant package handed in at this counter: label_issued →
     received, here."""

@@ -54,12 +54,14 @@ def _actor():
 def _page(status: int = 200, panel: str | None = None, **context):
     counter = counter_views._counter(POS_KEY)
     arrivals = service.arrivals(_actor()) if counter else None
+    pull_outs = service.pull_outs(_actor()) if counter else None
     context.setdefault("focus_code", panel not in CLAIM_PANELS)
     return render_template(
         "counter/pos.html",
         counter=counter,
         counter_endpoint="counter.pos_choose_counter",
         arrivals=arrivals,
+        pull_outs=pull_outs,
         panel=panel,
         id_types=service.ID_TYPES,
         **context,
@@ -214,6 +216,8 @@ def _scan(section: str, template: str, call):
         context = {"outcome": outcome}
         if section == "arrive":
             context["arrivals"] = service.arrivals(_actor())
+        if section == "pull_out":
+            context["pull_outs"] = service.pull_outs(_actor())
         return render_template(template, **context), status
     return _page(status, **{section: outcome})
 
@@ -243,6 +247,25 @@ def pos_arrive_trip():
 def pos_drop_off():
     """A store-to-store or merchant package handed in here: received at this branch."""
     return _scan("drop_off", "counter/_pos_dropped.html", service.drop_off)
+
+
+@bp.post("/pos/pull-out")
+@role_required(Role.CLERK, Role.ADMIN)
+@pos_per_clerk
+@pos_per_address
+def pos_pull_out():
+    """A package going back (unclaimed, or a return taken in here), its label scanned as it is
+    handed to the delivery staff: returning, on its way to the DC."""
+    return _scan("pull_out", "counter/_pos_pulled.html", service.pull_out)
+
+
+@bp.post("/pos/pull-out-all")
+@role_required(Role.CLERK, Role.ADMIN)
+@pos_per_clerk
+@pos_per_address
+def pos_pull_out_all():
+    """Everything listed to go back, handed over at once."""
+    return _scan("pull_out", "counter/_pos_pulled.html", service.pull_out_all)
 
 
 # The PAY CODE and RETURN CODE panels: their routes, on this blueprint.

@@ -334,6 +334,9 @@ from shop.counter.pos import (  # noqa: E402, F401
     get_receipt,
     issue_receipt,
     open_claim,
+    pull_out,
+    pull_out_all,
+    pull_outs,
     void_release,
 )
 
