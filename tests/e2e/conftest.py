@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from shop import create_app
 from shop.demo.service import load_demo_data
+from shop.extensions import limiter
 from shop.serving import RequestHandler
 from tests.conftest import make_config
 
@@ -54,6 +55,17 @@ def live_server(live_app):
         register_localstripe_webhook(f"{url}/payments/stripe/webhook")
     yield url
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets(request):
+    """Every browser test comes from one address to the one live server: each starts with the
+    rate limits' budgets (log-ins, counter lookups, the kiosk) untouched by the tests before
+    it, so a test never fails for another's scans."""
+    if {"live_app", "live_server", "page"} & set(request.fixturenames):
+        app = request.getfixturevalue("live_app")
+        with app.app_context():
+            limiter.reset()
 
 
 @pytest.fixture(scope="session")

@@ -126,7 +126,9 @@ def test_the_dc_creates_and_releases_an_apo(browser, live_server, live_app, widt
         for number in numbers:
             scan.fill(number)
             scan.press("Enter")
-            expect(page.get_by_text("Going back to CLiQQ Shop")).to_be_visible()
+            result = page.locator("#receive-result")
+            expect(result).to_contain_text(f"Received {number}")
+            expect(result).to_contain_text("Going back to CLiQQ Shop")
             expect(scan).to_be_focused()
         page.reload()
         section = page.locator("#apo")
