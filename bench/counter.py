@@ -81,7 +81,7 @@ def prepare(plan_path: str, clients: int, claims: int) -> int:
             email = f"bench-clerk-{i}@example.com"
             with transaction():
                 if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
-                    create_user(email, f"Bench clerk {i}", PASSWORD, Role.CLERK)
+                    create_user(email, f"Bench clerk {i}", PASSWORD, Role.CLERK, branch_id=store.id)
                 db.session.execute(
                     sa.update(User).where(User.email == email).values(branch_id=store.id)
                 )
