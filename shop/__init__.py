@@ -64,8 +64,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
+    from shop.counter import pos_views, views  # noqa: F401  (their routes, on counter_bp)
+    from shop.counter.blueprint import bp as counter_bp
     from shop.counter.kiosk import bp as kiosk_bp
-    from shop.counter.views import bp as counter_bp
     from shop.fulfillment.views import bp as fulfillment_bp
     from shop.payments.views import bp as payments_bp
     from shop.sellers.views import bp as sellers_bp

@@ -12,8 +12,7 @@ from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.codes import CodeType
 from shop.counter import service
-from shop.counter import views as counter_views
-from shop.counter.views import bp
+from shop.counter.blueprint import actor_of_session, bp, counter_of_session
 from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.web import is_htmx, status_of
@@ -26,8 +25,8 @@ POS_KEY = "pos_counter"  # the session's {"user", "terminal", "shift"} at the PO
 PANELS: dict[CodeType, str] = {
     CodeType.CLAIM: "counter.pos_claim",
     CodeType.REFERENCE: "counter.pos_claim",
-    CodeType.PAY: "counter.pos_pay",  # pos_code_views: what it pays, cash, the charge receipt
-    CodeType.RETURN: "counter.pos_return",  # pos_code_views: measure, label, the return's AR
+    CodeType.PAY: "counter.pos_pay",  # what it pays, cash, the charge receipt
+    CodeType.RETURN: "counter.pos_return",  # measure, label, the return's AR
 }
 
 
@@ -48,11 +47,11 @@ pos_per_address = limiter.shared_limit(
 
 
 def _actor():
-    return counter_views._actor(POS_KEY)
+    return actor_of_session(POS_KEY)
 
 
 def _page(status: int = 200, panel: str | None = None, **context):
-    counter = counter_views._counter(POS_KEY)
+    counter = counter_of_session(POS_KEY)
     arrivals = service.arrivals(_actor()) if counter else None
     pull_outs = service.pull_outs(_actor()) if counter else None
     context.setdefault("focus_code", panel not in CLAIM_PANELS)
@@ -268,5 +267,75 @@ def pos_pull_out_all():
     return _scan("pull_out", "counter/_pos_pulled.html", service.pull_out_all)
 
 
-# The PAY CODE and RETURN CODE panels: their routes, on this blueprint.
-from shop.counter import pos_code_views  # noqa: E402, F401
+# --- the PAY CODE and RETURN CODE panels (what it pays, cash, the charge receipt; measure,
+# label, the return's AR), opened through PANELS like the claim ----------------------------
+
+
+@bp.get("/pos/pay/<code>")
+@role_required(Role.CLERK, Role.ADMIN)
+@pos_per_clerk
+@pos_per_address
+def pos_pay(code: str):
+    """A PAY CODE: what it pays and the amount; the cash received next."""
+    try:
+        check = service.open_pay(code, _actor())
+    except DomainError as exc:
+        return _message(exc)
+    return _panel("counter/_pos_pay.html", pay=check)
+
+
+@bp.post("/pos/pay/<code>")
+@role_required(Role.CLERK, Role.ADMIN)
+@pos_per_clerk
+@pos_per_address
+def pos_pay_step(code: str):
+    """The cash received: the order paid, its items sent, the charge receipt printed."""
+    cash = request.form.get("cash_received", "")
+    try:
+        charged = service.pay_step(code, _actor(), cash)
+    except DomainError as exc:
+        try:
+            check = service.open_pay(code, _actor())
+        except DomainError as refused:
+            return _message(refused)
+        return _panel("counter/_pos_pay.html", status_of(exc), pay=check, error=exc, cash=cash[:40])
+    return _panel("counter/_pos_charged.html", charged=charged)
+
+
+@bp.get("/pos/return/<code>")
+@role_required(Role.CLERK, Role.ADMIN)
+@pos_per_clerk
+@pos_per_address
+def pos_return(code: str):
+    """A RETURN CODE: the return, the limit; its measurements and label next."""
+    try:
+        check = service.open_return(code, _actor())
+    except DomainError as exc:
+        return _message(exc)
+    return _panel("counter/_pos_return.html", ret=check, form={})
+
+
+@bp.post("/pos/return/<code>")
+@role_required(Role.CLERK, Role.ADMIN)
+@pos_per_clerk
+@pos_per_address
+def pos_return_step(code: str):
+    """Measured and the return label scanned: taken in, the return's AR printed."""
+    form = request.form
+    typed = {name: (form.get(name) or "")[:40] for name in ("length", "width", "height", "weight")}
+    try:
+        returned = service.return_step(
+            code,
+            _actor(),
+            **typed,
+            damaged=form.get("damaged") == "yes",
+            label=form.get("label"),
+        )
+    except DomainError as exc:
+        try:
+            check = service.open_return(code, _actor())
+        except DomainError as refused:
+            return _message(refused)
+        typed["damaged"] = form.get("damaged") == "yes"
+        return _panel("counter/_pos_return.html", status_of(exc), ret=check, error=exc, form=typed)
+    return _panel("counter/_pos_returned.html", returned=returned)

@@ -1,39 +1,31 @@
-"""The counter screens. For now the distribution center's (issue #10, point 3): receive,
-inspect, dispatch a trip with its manifest. Every answer is a page, or on an htmx request
+"""The distribution center's screen (issue #10, point 3): receive, inspect, dispatch a trip
+with its manifest, the APO. Every answer is a page, or on an htmx request
 the fragment that changed; refusals are the ECMS's messages, shown in place."""
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.counter import service
+from shop.counter.blueprint import (
+    COUNTER_KEY,
+    actor_of_session,
+    bp,
+    counter_lookup_limit,
+    counter_of_session,
+)
 from shop.errors import DomainError, InvalidInput
-from shop.extensions import limiter
 from shop.fulfillment import service as ecms
 from shop.web import is_htmx, status_of
 
-bp = Blueprint("counter", __name__, url_prefix="/counter")
-
-# Every scan is a lookup of a tracking number: a scanner is fast, a guesser must not be.
-counter_lookup_limit = limiter.shared_limit("120 per minute", scope="counter-lookup")
-
-COUNTER_KEY = "dc_counter"  # the session's {"terminal", "shift"} for this login
-
 
 def _counter(key: str = COUNTER_KEY) -> dict | None:
-    """The terminal and shift this login chose for a screen (`key`: the DC's, the POS's)."""
-    counter = session.get(key)
-    if isinstance(counter, dict) and counter.get("user") == current_user.id:
-        return counter
-    return None
+    return counter_of_session(key)
 
 
 def _actor(key: str = COUNTER_KEY) -> ecms.Actor:
-    counter = _counter(key)
-    if counter is None:
-        raise service.NoCounter()
-    return ecms.Actor.of(current_user, terminal=counter["terminal"], shift=counter["shift"])
+    return actor_of_session(key)
 
 
 def _page(status: int = 200, **context):
@@ -201,7 +193,3 @@ def release_apo(apo_number: str):
     except DomainError as exc:
         return _apo_page(apo_number, status_of(exc), release_error=exc)
     return redirect(url_for("counter.apo", apo_number=apo_number.strip().upper()), 303)
-
-
-# The counter (POS) screen's routes, on this blueprint (issue #10, point 4).
-from shop.counter import pos_views  # noqa: E402, F401

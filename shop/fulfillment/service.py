@@ -1190,25 +1190,33 @@ def expire_pickups(now: datetime | None = None, batch: int = 200) -> int:
     actor = Actor.system()
     moved = 0
     with transaction():
-        ids = db.session.scalars(
-            sa.select(Package.id)
-            .where(Package.state == S.AT_BRANCH, Package.pickup_deadline <= now)
-            .order_by(Package.pickup_deadline, Package.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not ids:
-            return 0
-        packages = db.session.scalars(
-            sa.select(Package)
-            .where(Package.id.in_(ids))
-            .order_by(Package.id)
-            .execution_options(populate_existing=True)
-        ).all()
-        for package in packages:
-            if package.state is S.AT_BRANCH:
-                moved += _unclaimed(package, actor, strict=False)
+        for package in due_packages(S.AT_BRANCH, now, batch):
+            moved += _unclaimed(package, actor, strict=False)
     return moved
+
+
+def due_packages(state: PackageState, deadline_by: datetime, batch: int) -> list[Package]:
+    """A tick's batch: up to `batch` packages in `state` whose pickup deadline is at or before
+    `deadline_by`, soonest first, taken FOR UPDATE SKIP LOCKED (a second tick takes others
+    instead of waiting) and read fresh, in id order; those another writer moved meanwhile are
+    left out. The caller moves each by a conditional update (strict=False), so without row
+    locks (SQLite) each is still moved once. Call inside a transaction."""
+    ids = db.session.scalars(
+        sa.select(Package.id)
+        .where(Package.state == state, Package.pickup_deadline <= deadline_by)
+        .order_by(Package.pickup_deadline, Package.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not ids:
+        return []
+    packages = db.session.scalars(
+        sa.select(Package)
+        .where(Package.id.in_(ids))
+        .order_by(Package.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [p for p in packages if p.state is state]
 
 
 def unclaimed_return_period() -> timedelta:

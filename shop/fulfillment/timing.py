@@ -155,24 +155,8 @@ def send_back_unclaimed(now: datetime | None = None, batch: int = BATCH) -> int:
     actor = ecms.Actor.system()
     moved = 0
     with transaction():
-        ids = db.session.scalars(
-            sa.select(Package.id)
-            .where(Package.state == S.UNCLAIMED, Package.pickup_deadline <= cutoff)
-            .order_by(Package.pickup_deadline, Package.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not ids:
-            return 0
-        packages = db.session.scalars(
-            sa.select(Package)
-            .where(Package.id.in_(ids))
-            .order_by(Package.id)
-            .execution_options(populate_existing=True)
-        ).all()
-        for package in packages:
-            if package.state is S.UNCLAIMED:
-                moved += ecms._sent_back(package, actor, strict=False)
+        for package in ecms.due_packages(S.UNCLAIMED, cutoff, batch):
+            moved += ecms._sent_back(package, actor, strict=False)
     return moved
 
 
