@@ -7,20 +7,40 @@ from shop.checkout.models import Order, OrderLine
 from shop.counter.models import Apo, Trip
 from shop.fulfillment.models import Code, Package, PackageEvent, Shipment
 from shop.notify.models import OutboxMessage
+from shop.partners.models import (
+    App,
+    Attribution,
+    Click,
+    CommissionLine,
+    LedgerEntry,
+    Payout,
+    PayoutAccount,
+    PayoutLine,
+    RateOverride,
+)
 from shop.payments.models import StripeEvent
 from shop.sellers.models import SellerShipment
 
 __all__ = [
     "Apo",
+    "App",
+    "Attribution",
     "Branch",
     "Category",
+    "Click",
     "Code",
+    "CommissionLine",
     "Item",
+    "LedgerEntry",
     "Order",
     "OrderLine",
     "OutboxMessage",
     "Package",
     "PackageEvent",
+    "Payout",
+    "PayoutAccount",
+    "PayoutLine",
+    "RateOverride",
     "SellerShipment",
     "Shipment",
     "StripeEvent",

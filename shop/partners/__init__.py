@@ -1,0 +1,1 @@
+"""Apps that embed the shop: attribution, clicks, the commission ledger, dashboard, payouts."""
