@@ -174,6 +174,9 @@ class Config:
         self.OUTBOX_BACKOFF_CAP_SECONDS = float(_env("OUTBOX_BACKOFF_CAP_SECONDS", "3600"))
         self.OUTBOX_LEASE_SECONDS = float(_env("OUTBOX_LEASE_SECONDS", "300"))
         self.OUTBOX_BATCH = int(_env("OUTBOX_BATCH", "10"))
+        # Partners (shop.partners): the highest default commission rate a publisher may ask
+        # for its app, in basis points (1500 = 15 %); an operator may set any rate.
+        self.APP_MAX_RATE_BP = int(_env("APP_MAX_RATE_BP", "1500"))
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)

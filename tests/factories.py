@@ -9,6 +9,7 @@ from shop.auth.service import _ph
 from shop.branches.models import Branch
 from shop.catalog.models import Category, Item
 from shop.extensions import db
+from shop.partners.models import App, AppStatus
 
 PASSWORD = "correct horse battery"  # noqa: S105
 _seq = itertools.count(1)
@@ -68,6 +69,22 @@ class Factories:
             "lng": 121.02,
         }
         return self._save(Branch(**(fields | overrides)))
+
+    def partner_app(self, publisher_id: int | None = None, **overrides) -> App:
+        """An approved app (a new publisher's unless `publisher_id` is given), framable from
+        http://localhost:5001."""
+        n = next(_seq)
+        if publisher_id is None:
+            publisher_id = self.user(Role.PUBLISHER).id
+        fields = {
+            "publisher_id": publisher_id,
+            "name": f"App {n}",
+            "key": f"app_test{n:016d}",
+            "origins": ["http://localhost:5001"],
+            "default_rate_bp": 500,
+            "status": AppStatus.APPROVED,
+        }
+        return self._save(App(**(fields | overrides)))
 
     def get(self, model, ident):
         """A fresh copy of a row, detached (to check what a request changed)."""
