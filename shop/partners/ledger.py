@@ -164,9 +164,12 @@ def record_order(order, attribution: Attribution) -> list[CommissionLine]:
     item_ids = sorted({line.item_id for line in order.lines})
     # The items' categories, read in one query by primary key (the rate's precedence needs
     # them; the order line keeps no category).
-    categories = dict(
-        db.session.execute(sa.select(Item.id, Item.category_id).where(Item.id.in_(item_ids)))
-    )
+    categories = {
+        row.id: row.category_id
+        for row in db.session.execute(
+            sa.select(Item.id, Item.category_id).where(Item.id.in_(item_ids))
+        )
+    }
     now = attribution.created_at or clock.now()
     lines = []
     for line in order.lines:
@@ -382,9 +385,9 @@ def _locked(query):
     return query.with_for_update(skip_locked=True)
 
 
-def _taken(rows: list) -> list:
-    """The batch a tick took (a seam for the race test, which makes two ticks meet here)."""
-    return rows
+def _before_writing(taken: list) -> None:
+    """A seam for the race test: two ticks meet here, each having read its batch and its
+    pending units, before either writes."""
 
 
 @dataclass(frozen=True)
@@ -427,7 +430,6 @@ def approve_batch(now: datetime | None = None, batch: int = 200) -> Batch:
                 .limit(batch)
             ).execution_options(populate_existing=True)
         ).all()
-        taken = _taken(list(taken))
         if not taken:
             return Batch(0, 0)
         orders = {o.id: o for o in checkout.order_states(ids=[a.order_id for a in taken])}
@@ -440,6 +442,7 @@ def approve_batch(now: datetime | None = None, batch: int = 200) -> Batch:
             )
         )
         units = line_units(lines)
+        _before_writing(taken)
         by_order: dict[int, list[CommissionLine]] = {}
         for line in lines:
             by_order.setdefault(line.order_id, []).append(line)
