@@ -31,6 +31,7 @@ from flask import current_app
 
 from shop import clock
 from shop.auth.models import User
+from shop.catalog import service as catalog
 from shop.checkout.service import Holder
 from shop.extensions import db
 from shop.partners.models import App, AppStatus, Attribution, Click, ClickKind
@@ -141,13 +142,20 @@ def record_click(
             kind=kind,
             visitor=visitor_key,
             client_hash=client_key,
-            item_id=item_id if isinstance(item_id, int) and not isinstance(item_id, bool) else None,
+            item_id=_known_item(item_id),
             flag=FLOOD if recent >= flood_limit() else None,
             at=now,
         )
         db.session.add(click)
         db.session.flush()
     return click
+
+
+def _known_item(item_id) -> int | None:
+    """The click's item, if it names one the catalog has (anything else: no item)."""
+    if isinstance(item_id, bool) or not isinstance(item_id, int) or not 0 < item_id < 2**31:
+        return None
+    return item_id if catalog.get_items_any([item_id]) else None
 
 
 def _lock(visitor_key: str) -> None:

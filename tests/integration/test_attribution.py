@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from shop.partners import service as partners
 from shop.partners.attribution import Referral
 from shop.partners.models import AppStatus, Attribution, Click, CommissionLine, LedgerEntry
 from tests import partners as p
@@ -44,6 +45,17 @@ def test_a_click_is_kept_as_keyed_hashes_for_an_approved_app_only(app, publisher
         assert p.click(app, key, "visitor-1") is None
     assert p.click(app, live.key, None) is None and p.click(app, live.key, "  ") is None
     assert p.count(app, Click) == 1
+
+
+def test_a_click_keeps_its_item_only_when_the_catalog_has_it(app, publisher, item, clock):
+    clock.set(MOMENT)
+    live = p.make_app(app, publisher)
+    with app.app_context():
+        kept = partners.record_click(live.key, "link", "v1", p.CLIENT, item_id=item.id)
+        unknown = partners.record_click(live.key, "link", "v2", p.CLIENT, item_id=10**9)
+        odd = partners.record_click(live.key, "link", "v3", p.CLIENT, item_id="7")
+        assert (kept.item_id, unknown.item_id, odd.item_id) == (item.id, None, None)
+        assert kept.kind.value == "link"
 
 
 def test_a_click_counts_once_per_visitor_and_app_per_dedup_period(app, publisher, clock):
