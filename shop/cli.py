@@ -123,10 +123,13 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
 
 def run_tick(*, quiet: bool = False) -> list[str]:
     """One tick: unpaid orders expire (checkout), then the packages' steps
-    (shop.fulfillment.timing.tick). Each step's batch is its own transaction. Returns one
-    line per step (only the steps that did something when `quiet`)."""
+    (shop.fulfillment.timing.tick), then commission past its return window turns approved
+    (shop.partners.service.approve_due: after the packages, so a package made unclaimed in
+    this tick is reversed before its order is looked at). Each step's batch is its own
+    transaction. Returns one line per step (only the steps that did something when `quiet`)."""
     from shop.checkout.service import expire_unpaid
     from shop.fulfillment import timing
+    from shop.partners import service as partners
 
     lines = []
     expired = expire_unpaid()
@@ -137,6 +140,9 @@ def run_tick(*, quiet: bool = False) -> list[str]:
         if step.done or not quiet:
             batches = f" in {step.batches} batches" if step.batches > 1 else ""
             lines.append(f"{verb} {_plural(step.done, noun)} {rest}{batches}.")
+    approved = partners.approve_due()
+    if approved or not quiet:
+        lines.append(f"Approved the commission of {_plural(approved, 'order')}.")
     return lines
 
 

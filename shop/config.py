@@ -111,6 +111,15 @@ class Config:
         # Days after pickup a shopper may still return a package (shop.fulfillment.returns);
         # its RETURN CODE expires when they end.
         self.RETURN_DAYS = _positive("RETURN_DAYS", 7)
+        # Partners' attribution (shop.partners.attribution): a click is recorded once per
+        # visitor and app per CLICK_DEDUP_MINUTES; a client address sending more than
+        # CLICK_FLOOD_PER_HOUR clicks in an hour (all apps together) has the rest flagged
+        # "flood" (they earn nothing); an order is credited to the visitor's last click of the
+        # last ATTRIBUTION_WINDOW_DAYS. Commission turns approved RETURN_DAYS after the last
+        # package is claimed (shop.partners.ledger).
+        self.CLICK_DEDUP_MINUTES = _positive("CLICK_DEDUP_MINUTES", 30)
+        self.CLICK_FLOOD_PER_HOUR = _positive("CLICK_FLOOD_PER_HOUR", 60)
+        self.ATTRIBUTION_WINDOW_DAYS = _positive("ATTRIBUTION_WINDOW_DAYS", 30)
         # The kiosk (/counter/kiosk) has no login: every lookup there is counted per address.
         self.KIOSK_RATE_LIMIT = _env("KIOSK_RATE_LIMIT", "10 per minute; 60 per hour")
         # Who hears, for the shop's own orders, what a merchant hears for theirs (a return

@@ -331,6 +331,7 @@ def place_order(
     expected_total: int | None,
     user_id: int | None = None,
     answers=None,
+    referral=None,
 ) -> PlacedOrder:
     """Place an order for the cart, in one transaction: stock reserved by conditional updates
     (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved for
@@ -342,9 +343,10 @@ def place_order(
     places one order (the unique index on the key decides; a repeat is looked up only when its
     own attempt fails, so the usual order costs no extra query). `answers` (the submitted form)
     says where each line that asks for it goes (see check_deliveries), checked against the
-    lines as taken. The key must be one
-    `checkout_key(key_binding)` issued. Unpaid holds are bounded per session and per address
-    (hold_limits).
+    lines as taken. `referral` (a partners.Referral: the app whose iframe it was placed in, the
+    visitor) credits the order to an app, in this same transaction (partners.order_placed).
+    The key must be one `checkout_key(key_binding)` issued. Unpaid holds are bounded per
+    session and per address (hold_limits).
 
     Raises StaleCheckout, TooManyUnpaid, EmptyCart, CartChanged, NotEligible,
     PaymentNotAllowed, catalog.StockGone, branches.BranchNotFound / BranchUnavailable,
@@ -376,6 +378,7 @@ def place_order(
                     user_id,
                     now,
                     deliveries,
+                    referral,
                 )
         except sa.exc.IntegrityError:
             # Another request with the same key committed first (a double-click): that order
@@ -435,7 +438,7 @@ def _check(offer: Quote, method, branch_code, expected_total) -> None:
 
 
 def _write_order(
-    offer, key, holder, contact, method, branch_code, user_id, now, deliveries
+    offer, key, holder, contact, method, branch_code, user_id, now, deliveries, referral=None
 ) -> PlacedOrder:
     """Every row of a new order (its stock already taken), with plain multi-row INSERTs (this
     is the shop's busiest write; the ORM's unit of work cost more than the database). Never
@@ -520,6 +523,11 @@ def _write_order(
         deadline=hold_until,
     )
     db.session.flush()  # the pay code, if any
+    if referral is not None:
+        # Imported here: partners reads orders through checkout's own functions below.
+        from shop.partners import service as partners
+
+        partners.order_placed(db.session.get(Order, order_id), referral)
     return PlacedOrder(number, status, method, total, shipment_id, hold_until, pay_code)
 
 
@@ -827,8 +835,47 @@ def expire_unpaid(now: datetime | None = None, batch: int = 200) -> int:
                 branches.release(order.branch_id, order.packages)
             if order.pay_code:
                 ecms.retire_code(order.pay_code)
+            _close_commission(order, "expired")
             expired += 1
     return expired
+
+
+def _close_commission(order: Order, reason: str) -> None:
+    """An order that closed unpaid (expired) or was cancelled earns its app nothing: every
+    unit of its commission is reversed, in the caller's transaction (partners.order_closed).
+    A cancel (not built yet: the operator's console) calls this too."""
+    from shop.partners import service as partners  # imported here: see _write_order
+
+    partners.order_closed(order, reason)
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What partners' ledger needs of an order: is it paid, and since when (plain values)."""
+
+    id: int
+    number: str
+    status: OrderStatus
+    paid_at: datetime | None
+
+    @property
+    def paid(self) -> bool:
+        """Paid or confirmed (cash on pickup is paid at the claim, which the packages show)."""
+        return self.status in (OrderStatus.CONFIRMED, OrderStatus.PAID)
+
+
+def order_states(*, ids=(), numbers=()) -> list[OrderState]:
+    """The orders with these ids or numbers, as OrderState, in one query (unknown ones are
+    simply absent)."""
+    ids, numbers = list(ids), list(numbers)
+    if not ids and not numbers:
+        return []
+    rows = db.session.execute(
+        sa.select(Order.id, Order.number, Order.status, Order.paid_at).where(
+            sa.or_(Order.id.in_(ids), Order.number.in_(numbers))
+        )
+    )
+    return [OrderState(row.id, row.number, row.status, row.paid_at) for row in rows]
 
 
 # --- Who may see an order, and what its page shows -------------------------------------------

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -119,6 +120,9 @@ def checkout():
             expected_total=_int_or_none(form.expected_total.data),
             user_id=current_user.id if current_user.is_authenticated else None,
             answers=request.form,
+            # The embed (shop/embed) sets g.referral for a request from inside an app's
+            # iframe or a visitor an app sent: partners credits the order to that app.
+            referral=g.get("referral"),
         )
     except DomainError as exc:
         field = getattr(form, exc.field or "", None)

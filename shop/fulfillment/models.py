@@ -77,6 +77,9 @@ class Package(db.Model):
     weight_g: Mapped[int] = mapped_column(default=0)
     volume_cm3: Mapped[int] = mapped_column(default=0)
     contents: Mapped[str] = mapped_column(sa.Text, default="")  # "2 × Pork Siomai; 1 × ..."
+    # Which order lines travel in it: [[item_id, quantity], ...], packed at order time (see
+    # service.Parcel); None for packages made before it was kept, and for merchants' packages.
+    lines: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # Where it is now: the branch or DC that holds it (the origin branch after a store drop-off,
     # the DC after inspection, the destination after arrival, the branch that took a return);

@@ -88,20 +88,29 @@ class Parcel:
     """One package as the order reserved shelf space for it: what its label and the DC's
     inspection need, as plain values that can be kept on the order (see `as_dict`) until the
     shipment is created. Packed once, at order time: an item edited during the payment hold
-    can't change how many packages the branch's shelf was reserved for."""
+    can't change how many packages the branch's shelf was reserved for. `lines` says which
+    order lines travel in it, ((item_id, quantity), ...), so that a package that goes
+    unclaimed, is rejected or returned reverses the commission of its own units only (empty:
+    not known, as for a parcel kept on an order placed before it was recorded)."""
 
     frozen: bool
     weight_g: int
     volume_cm3: int
     contents: str
+    lines: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, package: PackedPackage) -> "Parcel":
+        counts: dict[int, int] = {}
+        for unit in package.units:
+            if isinstance(unit.key, int):
+                counts[unit.key] = counts.get(unit.key, 0) + 1
         return cls(
             frozen=package.frozen,
             weight_g=package.weight_g,
             volume_cm3=-(-package.volume_mm3 // 1000),
             contents=describe(package),
+            lines=tuple(counts.items()),
         )
 
     def as_dict(self) -> dict:
@@ -110,6 +119,7 @@ class Parcel:
             "weight_g": self.weight_g,
             "volume_cm3": self.volume_cm3,
             "contents": self.contents,
+            "lines": [[item_id, quantity] for item_id, quantity in self.lines],
         }
 
     @classmethod
@@ -119,6 +129,7 @@ class Parcel:
             weight_g=int(data["weight_g"]),
             volume_cm3=int(data["volume_cm3"]),
             contents=str(data["contents"]),
+            lines=tuple((int(i), int(n)) for i, n in data.get("lines") or ()),
         )
 
 
@@ -222,6 +233,7 @@ def create_shipment(
                 "weight_g": parcel.weight_g,
                 "volume_cm3": parcel.volume_cm3,
                 "contents": parcel.contents,
+                "lines": [list(line) for line in parcel.lines] or None,
                 "created_at": now,
             }
             for parcel in parcels
@@ -295,6 +307,83 @@ def shipment_code(shipment: Shipment) -> IssuedCode:
 
 def get_shipment(shipment_id: int) -> Shipment | None:
     return db.session.get(Shipment, shipment_id)
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """What the commission ledger needs of one package of a shop order (plain values)."""
+
+    tracking_number: str
+    state: PackageState
+    claimed_at: datetime | None  # its latest claim (a voided claim's package is at_branch)
+    lines: tuple[tuple[int, int], ...] | None  # ((item_id, quantity), ...); None: not recorded
+
+
+def packages_of_orders(order_numbers: Iterable[str]) -> dict[str, list[PackageFacts]]:
+    """The packages of the shop's own orders by order number (their shipments' reference), in
+    id order, with when each was last claimed: two queries whatever the number of orders. An
+    order with no shipment (digital, or not paid yet) is absent. For partners.ledger, which
+    asks rather than reading the ECMS's tables."""
+    numbers = list(dict.fromkeys(order_numbers))
+    if not numbers:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Shipment.reference,
+            Package.id,
+            Package.tracking_number,
+            Package.state,
+            Package.lines,
+        )
+        .join(Shipment, Shipment.id == Package.shipment_id)
+        .where(Shipment.source == "shop", Shipment.reference.in_(numbers))
+        .order_by(Package.id)
+    ).all()
+    claims = (
+        dict(
+            db.session.execute(
+                sa.select(PackageEvent.package_id, sa.func.max(PackageEvent.at))
+                .where(
+                    PackageEvent.package_id.in_([row.id for row in rows]),
+                    PackageEvent.action == A.CLAIM,
+                )
+                .group_by(PackageEvent.package_id)
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    result: dict[str, list[PackageFacts]] = {}
+    for row in rows:
+        result.setdefault(row.reference, []).append(
+            PackageFacts(
+                tracking_number=row.tracking_number,
+                state=row.state,
+                claimed_at=claims.get(row.id),
+                lines=_lines_of(row.lines),
+            )
+        )
+    return result
+
+
+def _lines_of(value) -> tuple[tuple[int, int], ...] | None:
+    return tuple((int(i), int(n)) for i, n in value) if value else None
+
+
+def _reverse_commission(packages: list[Package], reason: str) -> None:
+    """Packages of a shop order that will never reach the shopper (or came back): the
+    commission of their units is reversed, in this same transaction (partners.service; a
+    shipment of a merchant's earns no commission). Flushes only."""
+    shipment = packages[0].shipment
+    if shipment.source != "shop":
+        return
+    # Imported here: partners asks the ECMS (packages_of_orders) when it approves, so the
+    # two modules would otherwise import each other.
+    from shop.partners import service as partners
+
+    partners.packages_reversed(
+        shipment.reference, [(p.tracking_number, _lines_of(p.lines)) for p in packages], reason
+    )
 
 
 def get_package(tracking_number: str) -> Package:
@@ -846,6 +935,7 @@ def reject(
         detail["inspection"] = inspection.as_dict()
     _move([package], A.REJECT, actor, values={"location_id": dc_id}, where_id=dc_id, detail=detail)
     _give_back_shelf(package.shipment, 1)
+    _reverse_commission([package], "rejected")
     _mail(
         package.shipment,
         "rejected",
@@ -1167,6 +1257,7 @@ def _unclaimed(package: Package, actor: Actor, *, strict: bool = True) -> bool:
         [package], A.PICKUP_DEADLINE_PASSED, actor, where_id=package.location_id, strict=strict
     )
     if moved:
+        _reverse_commission([package], "unclaimed")
         branch = db.session.get(Branch, package.shipment.branch_id)
         _mail(
             package.shipment,
@@ -1300,6 +1391,9 @@ def return_drop_off(
         where_id=here,
         detail=extra,
     )
+    # The moment a return is certain: the package is back in the network (a RETURN CODE
+    # asked for at the kiosk may never be used).
+    _reverse_commission([package], "returned")
     _mail(
         package.shipment,
         "return_received",
@@ -1364,6 +1458,7 @@ def _cancel(packages: list[Package], actor: Actor, reason: str) -> None:
         detail={"reason": reason} if reason else None,
     )
     _give_back_shelf(packages[0].shipment, len(packages))
+    _reverse_commission(packages, "cancelled")
 
 
 def package_place_name(branch_id: int | None) -> str:

@@ -138,6 +138,10 @@ class Attribution(db.Model):
     flag: Mapped[str | None] = mapped_column(sa.String(32))
     sales: Mapped[int] = mapped_column(default=0)  # centavos: the lines' subtotal, no shipping
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # When the tick (partners.ledger.approve_batch) looks at this order next: the earliest moment
+    # its pending commission could turn approved; None once nothing of it is pending (and for a
+    # flagged attribution, which earns nothing). A work queue's pointer, not a balance.
+    settle_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class CommissionLine(db.Model):
@@ -180,6 +184,11 @@ class LedgerEntry(db.Model):
         sa.Index("ix_commission_entries_app_id_created_at", "app_id", "created_at"),
         sa.Index("ix_commission_entries_line_id", "line_id"),
         sa.Index("ix_commission_entries_payout_id", "payout_id"),
+        # One move per line, event and kind: a package reversed twice, or two ticks approving
+        # the same line, write it once (a NULL ref is never a repeat). See partners.ledger.
+        sa.UniqueConstraint(
+            "line_id", "ref", "from_bucket", "reason", name="uq_commission_entries_line_ref"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,6 +203,9 @@ class LedgerEntry(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(16))
     payout_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payouts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # What event wrote it, for idempotency: a package's tracking number (its reversal),
+    # "approval", "order:<reason>"; None where nothing repeats it.
+    ref: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class Payout(db.Model):
