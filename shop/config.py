@@ -174,6 +174,11 @@ class Config:
         self.OUTBOX_BACKOFF_CAP_SECONDS = float(_env("OUTBOX_BACKOFF_CAP_SECONDS", "3600"))
         self.OUTBOX_LEASE_SECONDS = float(_env("OUTBOX_LEASE_SECONDS", "300"))
         self.OUTBOX_BATCH = int(_env("OUTBOX_BATCH", "10"))
+        # Payouts (shop.partners.payouts; docs/decisions.md, "Payouts"): the least net approved
+        # commission, in centavos, a batch pays a publisher (default ₱500); less is carried.
+        self.PAYOUT_MINIMUM = _whole("PAYOUT_MINIMUM", 50_000)
+        # Where `flask shop payout` writes a batch's bank upload file unless --csv says.
+        self.PAYOUT_CSV_DIR = _env("PAYOUT_CSV_DIR", str(INSTANCE_PATH / "payouts"))
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)
