@@ -290,3 +290,39 @@ def mail_server(host: str, port: int | None) -> None:
 
         devmail.serve(config["DEV_MAIL_DIR"], host, port, wait)
     click.echo("Dev mail server stopped.")
+
+
+@shop_cli.command("payout")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the bank upload file [PAYOUT_CSV_DIR/PO-....csv].",
+)
+def payout(csv_path: str | None) -> None:
+    """Make a payout batch of every approved balance at least PAYOUT_MINIMUM, and its bank file."""
+    from pathlib import Path
+
+    from shop.money import format_peso
+    from shop.partners import payouts
+
+    run = payouts.make_payout("cli")
+    for skipped in run.no_account:
+        click.echo(
+            f"Skipped {skipped.email or skipped.publisher_id}: owed {format_peso(skipped.amount)}, "
+            "no payout account."
+        )
+    if run.payout is None:
+        click.echo("Nothing to pay.")
+        return
+    batch = run.payout
+    path = Path(csv_path or Path(current_app.config["PAYOUT_CSV_DIR"]) / f"{batch.number}.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(payouts.payout_csv(batch.id), encoding="utf-8", newline="")
+    click.echo(
+        f"Payout {batch.number}: {_plural(batch.publishers, 'publisher')}, "
+        f"{format_peso(batch.total)}."
+    )
+    for line in payouts.batch_lines(batch):
+        click.echo(f"  {line.email or line.publisher_id:<40} {format_peso(line.amount):>14}")
+    click.echo(f"Bank file: {path}")

@@ -186,6 +186,11 @@ class Config:
         # Partners (shop.partners): the highest default commission rate a publisher may ask
         # for its app, in basis points (1500 = 15 %); an operator may set any rate.
         self.APP_MAX_RATE_BP = int(_env("APP_MAX_RATE_BP", "1500"))
+        # Payouts (shop.partners.payouts; docs/decisions.md, "Payouts"): the least net approved
+        # commission, in centavos, a batch pays a publisher (default ₱500); less is carried.
+        self.PAYOUT_MINIMUM = _whole("PAYOUT_MINIMUM", 50_000)
+        # Where `flask shop payout` writes a batch's bank upload file unless --csv says.
+        self.PAYOUT_CSV_DIR = _env("PAYOUT_CSV_DIR", str(INSTANCE_PATH / "payouts"))
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)

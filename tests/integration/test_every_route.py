@@ -126,6 +126,12 @@ FILLERS = {
         ("junk", False),
         ("A" * 400, False),
     ],
+    "payout_number": lambda w: [  # payout batches (shop.partners.payouts)
+        ("PO-20261201-0001", False),
+        ("po-20261201-0001", False),
+        ("junk", False),
+        ("P" * 400, False),
+    ],
     "code": lambda w: [
         ("2" + "0" * 12 + damm_check_digit("2" + "0" * 12), False),  # well formed, no such code
         ("3" + "1" * 12 + damm_check_digit("3" + "1" * 12), False),
