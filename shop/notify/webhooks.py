@@ -230,13 +230,13 @@ def parse_url(url: str, *, require_https: bool) -> tuple[str, str, int, str]:
 
 
 def check_url(
-    url: str, *, allow_private: bool, require_https: bool, resolver: Resolver = resolve
+    url: str, *, allow_private: bool, require_https: bool, resolver: Resolver | None = None
 ) -> Target:
-    """The URL parsed and its host resolved, every address checked unless `allow_private`.
-    Raises InvalidInput, UnsafeUrl (an address that isn't public: every one must be, since a
-    client may connect to any), Unresolvable."""
+    """The URL parsed and its host resolved (with `resolver`, default `resolve`), every address
+    checked unless `allow_private`. Raises InvalidInput, UnsafeUrl (an address that isn't
+    public: every one must be, since a client may connect to any), Unresolvable."""
     scheme, host, port, path = parse_url(url, require_https=require_https)
-    addresses = resolver(host, port)
+    addresses = (resolver or resolve)(host, port)
     if not addresses:
         raise Unresolvable(f"The host {host} could not be found.", field="url")
     if not allow_private:
@@ -674,9 +674,7 @@ def deliver(message) -> None:
         timestamp = int(clock.now().timestamp())
         headers = signed_headers(secret, message.id, timestamp, body)
         try:
-            status, reply = post(
-                target, body.encode(), headers, timeout=config["WEBHOOK_TIMEOUT"]
-            )
+            status, reply = post(target, body.encode(), headers, timeout=config["WEBHOOK_TIMEOUT"])
         except (OSError, http.client.HTTPException) as exc:
             attempt = _Attempt(
                 error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=_since(started)
@@ -743,9 +741,7 @@ def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
             values["failing_since"] = now
         if values:
             db.session.execute(
-                sa.update(WebhookEndpoint)
-                .where(WebhookEndpoint.id == endpoint_id)
-                .values(**values)
+                sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values)
             )
         if disable is None:
             return
