@@ -311,7 +311,7 @@ def create_endpoint(
         .select_from(WebhookEndpoint)
         .where(WebhookEndpoint.owner_type == owner_type, WebhookEndpoint.owner_id == owner_id)
     )
-    if count >= MAX_ENDPOINTS:
+    if not has_room(count):
         raise TooManyEndpoints()
     endpoint = WebhookEndpoint(
         owner_type=owner_type,
@@ -326,6 +326,11 @@ def create_endpoint(
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
+
+
+def has_room(count: int) -> bool:
+    """May an owner with `count` endpoints add another?"""
+    return count < MAX_ENDPOINTS
 
 
 def get_endpoint(endpoint_id: int, owner_type: str, owner_id: int) -> WebhookEndpoint:
@@ -544,11 +549,16 @@ def resend(
 
 
 @transaction()
-def resend_delivery(delivery_id: int, owner_type: str, owner_id: int) -> str:
+def resend_delivery(
+    delivery_id: int, owner_type: str, owner_id: int, *, endpoint_id: int | None = None
+) -> str:
     """Send again, to the same endpoint, the event one logged attempt carried (the "Resend"
-    button of the delivery log). Raises NotFound, EndpointDisabled."""
+    button of the delivery log; with `endpoint_id`, the delivery must be that endpoint's).
+    Raises NotFound, EndpointDisabled. Returns the new message's id."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.event_id is None:
+        raise NotFound("There is no such delivery.")
+    if endpoint_id is not None and delivery.endpoint_id != endpoint_id:
         raise NotFound("There is no such delivery.")
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or (endpoint.owner_type, endpoint.owner_id) != (owner_type, owner_id):
