@@ -746,9 +746,11 @@ def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
                 at=now,
             )
         )
-        values = {"failing_since": None} if attempt.error is None else {}
-        if attempt.error is not None and endpoint.failing_since is None:
-            values["failing_since"] = now
+        values = {}
+        if attempt.error is None and endpoint.failing_since is not None:
+            values["failing_since"] = None  # recovered
+        elif attempt.error is not None and endpoint.failing_since is None:
+            values["failing_since"] = now  # a run of failures begins
         if values:
             db.session.execute(
                 sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values)
