@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from shop.auth.models import Role
 from shop.extensions import db
 from shop.notify import service as notify
+from shop.notify import webhooks
 from shop.notify.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from tests.conftest import csrf_token, log_in, text
 from tests.integration.test_webhooks_outbound import receiver  # noqa: F401  (a fixture)
@@ -190,3 +191,10 @@ def test_at_most_ten_endpoints(app, publisher):
         assert _add(publisher, url=f"http://127.0.0.1:9/{n}").status_code == 201
     assert _add(publisher, url="http://127.0.0.1:9/11").status_code == 409
     assert "as many as an account may have" in text(publisher.get(PAGE))
+
+
+def test_the_lengths_the_form_allows_are_the_services(app, publisher, monkeypatch):
+    monkeypatch.setattr(webhooks, "MAX_URL", 321)
+    monkeypatch.setattr(webhooks, "MAX_DESCRIPTION", 55)
+    page = publisher.get(PAGE).get_data(as_text=True)
+    assert 'maxlength="321"' in page and 'maxlength="55"' in page
