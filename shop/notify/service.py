@@ -458,6 +458,7 @@ class MessageView:
     last_error: str | None
     created_at: datetime
     next_attempt_at: datetime
+    max_attempts: int = 0  # the attempts its kind gets (webhooks: their schedule's)
 
 
 def counts_by_status() -> dict[OutboxStatus, int]:
@@ -495,6 +496,7 @@ def _views(where, order_by, limit: int) -> list[MessageView]:
             last_error=row.last_error,
             created_at=row.created_at,
             next_attempt_at=row.next_attempt_at,
+            max_attempts=max_attempts(row.kind),
         )
         for row in rows
     ]
