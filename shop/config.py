@@ -44,7 +44,7 @@ def _whole(name: str, default: int) -> int:
     return int(raw)
 
 
-def _flag(name: str, default: bool = False) -> bool:
+def _flag(name: str, default: bool | None = False) -> bool | None:
     value = _env(name)
     if value is None:
         return default
@@ -191,6 +191,15 @@ class Config:
         self.PAYOUT_MINIMUM = _whole("PAYOUT_MINIMUM", 50_000)
         # Where `flask shop payout` writes a batch's bank upload file unless --csv says.
         self.PAYOUT_CSV_DIR = _env("PAYOUT_CSV_DIR", str(INSTANCE_PATH / "payouts"))
+        # Webhooks (shop.notify.webhooks, docs/webhooks.md): each POST waits at most
+        # WEBHOOK_TIMEOUT seconds for an answer. WEBHOOK_ALLOW_PRIVATE lets endpoints resolve to
+        # private, loopback, link-local and other non-public addresses (a receiver on this
+        # machine or the office network); WEBHOOK_REQUIRE_HTTPS refuses http:// endpoints.
+        # Unset: private allowed and http accepted in development and testing, neither in
+        # production (resolved by check(), once ENV is final).
+        self.WEBHOOK_TIMEOUT = float(_env("WEBHOOK_TIMEOUT", "10"))
+        self.WEBHOOK_ALLOW_PRIVATE = _flag("WEBHOOK_ALLOW_PRIVATE", None)
+        self.WEBHOOK_REQUIRE_HTTPS = _flag("WEBHOOK_REQUIRE_HTTPS", None)
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)
@@ -249,6 +258,16 @@ class Config:
             raise ConfigError("OUTBOX_MAX_ATTEMPTS and OUTBOX_BATCH must be at least 1.")
         if min(self.OUTBOX_BACKOFF_SECONDS, self.OUTBOX_LEASE_SECONDS) <= 0:
             raise ConfigError("OUTBOX_BACKOFF_SECONDS and OUTBOX_LEASE_SECONDS must be positive.")
+
+        if self.WEBHOOK_ALLOW_PRIVATE is None:
+            self.WEBHOOK_ALLOW_PRIVATE = self.ENV != "production"
+        if self.WEBHOOK_REQUIRE_HTTPS is None:
+            self.WEBHOOK_REQUIRE_HTTPS = self.ENV == "production"
+        if not 0 < self.WEBHOOK_TIMEOUT <= 60:
+            raise ConfigError(
+                f"WEBHOOK_TIMEOUT={self.WEBHOOK_TIMEOUT} must be more than 0 and at most 60 "
+                "seconds (a worker waits that long per attempt)."
+            )
 
         if self.PICKUP_REMINDER_HOURS >= self.PICKUP_DAYS * 24:
             raise ConfigError(

@@ -205,3 +205,9 @@ def ensure_user(email: str, name: str, password: str, role: Role) -> bool:
 def count_by_role() -> dict[str, int]:
     rows = db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role))
     return {role.value: n for role, n in rows}
+
+
+def email_of(user_id: int) -> str | None:
+    """The address mail to this user goes to, or None if there is no such user (for features
+    that must tell a user something, such as a webhook endpoint disabled)."""
+    return db.session.scalar(sa.select(User.email).where(User.id == user_id))

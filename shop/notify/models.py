@@ -76,3 +76,91 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- Webhooks (shop.notify.webhooks) -----------------------------------------------------------
+#
+# An endpoint belongs to an owner named by a type and an id, not by a foreign key: a publisher
+# is a user (owner_id = users.id), a merchant a merchants row (issue #12). The rows of one owner
+# are found by (owner_type, owner_id); a foreign key per owner type would need a column each.
+
+
+class WebhookEndpoint(db.Model):
+    """Where an owner receives its events, signed with `secret`.
+
+    `secret` is the Standard Webhooks signing key ("whsec_" + base64 of 32 random bytes). It is
+    stored as it is, not hashed: every delivery computes an HMAC with it, so the shop needs the
+    key itself (a hash could only check a key someone shows us, and nobody does). It is shown
+    to its owner once, at creation; afterwards only its last four characters."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (sa.Index("ix_webhook_endpoints_owner", "owner_type", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(sa.String(16))  # "publisher" | "merchant"
+    owner_id: Mapped[int] = mapped_column()
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    description: Mapped[str] = mapped_column(sa.String(200), default="")
+    secret: Mapped[str] = mapped_column(sa.String(100))
+    # The event types it receives; None means every type its owner can receive.
+    event_types: Mapped[list | None] = mapped_column(sa.JSON)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # When its current run of failures began (None while deliveries succeed).
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    @property
+    def secret_hint(self) -> str:
+        return "whsec_…" + self.secret[-4:]
+
+    def receives(self, event_type: str) -> bool:
+        return self.event_types is None or event_type in self.event_types
+
+
+class WebhookEvent(db.Model):
+    """Every event published to an owner, whether or not an endpoint took it: the source of
+    the owner's event feed (`GET /api/v1/events?after=<id>`, in id order) and of resends. `key`
+    makes a publish idempotent: an event whose key is already here is not published again."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.Index("ix_webhook_events_owner_id", "owner_type", "owner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(sa.String(16))
+    owner_id: Mapped[int] = mapped_column()
+    type: Mapped[str] = mapped_column(sa.String(80))
+    data: Mapped[dict] = mapped_column(sa.JSON)
+    key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class WebhookDelivery(db.Model):
+    """One attempt to deliver one message to one endpoint: the endpoint's delivery log. Written
+    by the channel in a short transaction of its own, after the attempt (never inside the
+    outbox's claim), whatever the outcome."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (sa.Index("ix_webhook_deliveries_endpoint_at", "endpoint_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[str] = mapped_column(sa.String(36))  # the outbox id = webhook-id
+    event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("webhook_events.id", ondelete="SET NULL")
+    )
+    event_type: Mapped[str] = mapped_column(sa.String(80))
+    attempt: Mapped[int] = mapped_column()
+    request_body: Mapped[str] = mapped_column(sa.Text())  # truncated
+    response_status: Mapped[int | None] = mapped_column()  # None: no answer (refused, timeout)
+    response_body: Mapped[str | None] = mapped_column(sa.Text())  # an excerpt
+    error: Mapped[str | None] = mapped_column(sa.Text())
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300

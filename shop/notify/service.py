@@ -18,7 +18,9 @@ repeat.
 Channels: a feature registers how to deliver one kind of message (`register("mail", ...)`);
 payments registers `stripe_refund`. A channel raises `PermanentFailure` for a refusal that no
 retry can fix (the message is parked at once) and any other exception for a failure worth
-retrying."""
+retrying. A channel may bring its own retry `schedule` (the waits after each failed attempt,
+fixed: webhooks promise their receivers a published schedule); the others use the backoff and
+OUTBOX_MAX_ATTEMPTS."""
 
 import json
 import logging
@@ -51,13 +53,15 @@ MAX_ERROR_LENGTH = 2000
 @dataclass(frozen=True)
 class Message:
     """What a channel is given to deliver: plain values, no database row (it runs outside any
-    transaction). `id` is the idempotency key the receiver sees; `attempt` counts from 1."""
+    transaction). `id` is the idempotency key the receiver sees; `attempt` counts from 1;
+    `last` is true on the last attempt the message gets (a failure now parks it)."""
 
     id: str
     kind: str
     payload: dict
     attempt: int
     created_at: datetime
+    last: bool = False
 
 
 class PermanentFailure(Exception):
@@ -69,21 +73,40 @@ class PermanentFailure(Exception):
 class Channel:
     deliver: Callable[[Message], None]
     describe: Callable[[dict], str]
+    # The wait after each failed attempt (the first after attempt 1, ...): a message gets
+    # len(schedule) + 1 attempts. None: exponential backoff and OUTBOX_MAX_ATTEMPTS.
+    schedule: tuple[timedelta, ...] | None = None
 
 
 CHANNELS: dict[str, Channel] = {}
 
 
 def register(
-    kind: str, deliver: Callable[[Message], None], describe: Callable[[dict], str] | None = None
+    kind: str,
+    deliver: Callable[[Message], None],
+    describe: Callable[[dict], str] | None = None,
+    *,
+    schedule: Iterable[timedelta] | None = None,
 ) -> None:
     """Deliver messages of `kind` with `deliver(message)`: it returns when the receiver took
     the message, and raises otherwise. `describe(payload)` is a short line for the operator's
-    page. A worker claims only the kinds registered in its own process, so a kind added by a
-    newer release waits for a worker that knows it instead of failing on an older one."""
+    page. `schedule`, if given, is the fixed wait after each failed attempt (see Channel). A
+    worker claims only the kinds registered in its own process, so a kind added by a newer
+    release waits for a worker that knows it instead of failing on an older one."""
     if len(kind) > 40:
         raise ValueError(f"a message kind is at most 40 characters: {kind!r}")
-    CHANNELS[kind] = Channel(deliver, describe or (lambda payload: kind))
+    waits = tuple(schedule) if schedule is not None else None
+    if waits is not None and (not waits or any(wait <= timedelta(0) for wait in waits)):
+        raise ValueError(f"a retry schedule is one or more positive waits: {waits!r}")
+    CHANNELS[kind] = Channel(deliver, describe or (lambda payload: kind), waits)
+
+
+def max_attempts(kind: str) -> int:
+    """How many attempts a message of `kind` gets before it is parked."""
+    channel = CHANNELS.get(kind)
+    if channel is not None and channel.schedule is not None:
+        return len(channel.schedule) + 1
+    return current_app.config["OUTBOX_MAX_ATTEMPTS"]
 
 
 # --- Writing ----------------------------------------------------------------------------------
@@ -252,14 +275,19 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
     a message that kills its worker must not kill every worker in turn."""
     now = clock.now()
     config = current_app.config
-    max_attempts = config["OUTBOX_MAX_ATTEMPTS"]
+    # The attempts each row's kind allows: OUTBOX_MAX_ATTEMPTS, or its channel's schedule's.
+    default = config["OUTBOX_MAX_ATTEMPTS"]
+    limits = {kind: max_attempts(kind) for kind in CHANNELS}
+    special = {kind: n for kind, n in limits.items() if n != default}
+    allowed = sa.case(special, value=OUTBOX.c.kind, else_=default) if special else default
     lease_end = now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
     due = sa.and_(OUTBOX.c.status.in_(CLAIMABLE), OUTBOX.c.next_attempt_at <= now)
     with transaction():
+        # Messages due at the same moment go in the order they were written (ids are random).
         ids = db.session.scalars(
             sa.select(OUTBOX.c.id)
             .where(due, OUTBOX.c.kind.in_(list(CHANNELS)))
-            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id)
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.created_at, OUTBOX.c.id)
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
@@ -267,7 +295,7 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
             return [], []
         worn_out = db.session.execute(
             sa.update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids), due, OUTBOX.c.attempts >= max_attempts)
+            .where(OUTBOX.c.id.in_(ids), due, OUTBOX.c.attempts >= allowed)
             .values(
                 status=OutboxStatus.PARKED,
                 locked_until=None,
@@ -280,7 +308,7 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
         ).all()
         rows = db.session.execute(
             sa.update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids), due, OUTBOX.c.attempts < max_attempts)
+            .where(OUTBOX.c.id.in_(ids), due, OUTBOX.c.attempts < allowed)
             .values(
                 status=OutboxStatus.DELIVERING,
                 attempts=OUTBOX.c.attempts + 1,
@@ -294,7 +322,17 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
         ).all()
     order = {message_id: n for n, message_id in enumerate(ids)}
     claimed = sorted(
-        (Message(row.id, row.kind, row.payload, row.attempts, row.created_at) for row in rows),
+        (
+            Message(
+                row.id,
+                row.kind,
+                row.payload,
+                row.attempts,
+                row.created_at,
+                last=row.attempts >= limits.get(row.kind, default),
+            )
+            for row in rows
+        ),
         key=lambda message: order[message.id],
     )
     parked = [
@@ -349,9 +387,12 @@ def _record_failure(message: Message, error: str, *, permanent: bool) -> Outcome
     message meanwhile, that worker's outcome is the one that counts."""
     now = clock.now()
     config = current_app.config
-    park = permanent or message.attempt >= config["OUTBOX_MAX_ATTEMPTS"]
+    schedule = CHANNELS[message.kind].schedule if message.kind in CHANNELS else None
+    park = permanent or message.attempt >= max_attempts(message.kind)
     if park:
         status, due = OutboxStatus.PARKED, now
+    elif schedule is not None:
+        status, due = OutboxStatus.PENDING, now + schedule[message.attempt - 1]
     else:
         wait = backoff(
             message.attempt, config["OUTBOX_BACKOFF_SECONDS"], config["OUTBOX_BACKOFF_CAP_SECONDS"]
@@ -417,6 +458,7 @@ class MessageView:
     last_error: str | None
     created_at: datetime
     next_attempt_at: datetime
+    max_attempts: int = 0  # the attempts its kind gets (webhooks: their schedule's)
 
 
 def counts_by_status() -> dict[OutboxStatus, int]:
@@ -454,6 +496,7 @@ def _views(where, order_by, limit: int) -> list[MessageView]:
             last_error=row.last_error,
             created_at=row.created_at,
             next_attempt_at=row.next_attempt_at,
+            max_attempts=max_attempts(row.kind),
         )
         for row in rows
     ]
@@ -513,6 +556,7 @@ def _register_channels() -> None:
 
     register("mail", mail.deliver, mail.describe)
     register("sms", sms.deliver, sms.describe)
+    from shop.notify import webhooks  # noqa: F401  (registers the "webhook" channel)
 
 
 _register_channels()

@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("partners", __name__, url_prefix="/partners")
 
 from shop.partners import payout_views  # noqa: E402, F401  (the publisher's payout pages)
+from shop.partners import webhook_views  # noqa: E402, F401  (its routes, on this blueprint)

@@ -165,6 +165,10 @@ FILLERS = {
         ("../../secret_key", False),
         ("x" * 300, False),
     ],
+    # Webhook endpoints and their logged deliveries (/partners/webhooks/...): none exists in
+    # the world, so every id is someone else's or no one's (a 404), never a 500.
+    "endpoint_id": lambda w: [("1", False), ("2147483647", False)],
+    "delivery_id": lambda w: [("1", False), ("2147483647", False)],
     "filename": lambda w: [
         ("css/shop.css", False),
         ("nope.css", False),

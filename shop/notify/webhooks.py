@@ -1,0 +1,789 @@
+"""Signed webhooks to publishers (`commission.*`) and, later, merchants (`shipment.*`), carried
+by the outbox (docs/webhooks.md is what a receiver reads).
+
+Publishing: `publish(owner_type, owner_id, event_type, data)` stores the event (table
+webhook_events: the owner's event feed, and what `resend` replays) and adds one outbox
+message of kind "webhook" per enabled endpoint of that owner subscribed to the type, in the
+caller's transaction (it only flushes): an event exists, and is sent, if and only if the change
+it reports was committed.
+
+Delivering: the "webhook" channel signs each attempt as Standard Webhooks says (`webhook-id`
+= the outbox message id, the same on every attempt; `webhook-timestamp` = the attempt's time;
+`webhook-signature` = `v1,` + base64 HMAC-SHA256 of `id.timestamp.body` under the endpoint's
+secret), POSTs the body within WEBHOOK_TIMEOUT seconds and records the attempt in
+webhook_deliveries (its own short transaction, after the attempt, outside the outbox's claim).
+A 2xx is delivered; 410 Gone disables the endpoint; anything else is retried on SCHEDULE
+(about three days); when the last attempt fails the endpoint is disabled and its owner told by
+mail.
+
+Addresses: an endpoint's URL must be https (WEBHOOK_REQUIRE_HTTPS) and every address its host
+resolves to must be public (WEBHOOK_ALLOW_PRIVATE off): checked when it is registered and again
+at every delivery, which then connects to the very address it checked (not to whatever a
+second DNS lookup says), so a name that resolves to a public address at registration and to
+127.0.0.1 later (DNS rebinding) reaches nothing inside. Redirects are not followed."""
+
+import base64
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shop import clock
+from shop.errors import Conflict, InvalidInput, NotFound
+from shop.extensions import db
+from shop.notify.models import (
+    OutboxMessage,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from shop.notify.service import PermanentFailure, enqueue, enqueue_mail, register
+from shop.transaction import transaction
+
+log = logging.getLogger(__name__)
+
+KIND = "webhook"
+TEST_EVENT = "webhook.test"
+COMMISSION_EVENTS = (
+    "commission.pending",
+    "commission.approved",
+    "commission.reversed",
+    "commission.paid",
+)
+# The wait after each failed attempt: attempts at 0, 5 s, 5 min, 30 min, 2 h, 5 h, then every
+# 10 h; the twelfth and last attempt comes 67 h 35 min after the first (Svix's schedule,
+# stretched to about three days). docs/webhooks.md publishes this table; a test keeps both equal.
+SCHEDULE = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    *[timedelta(hours=10)] * 6,
+)
+MAX_ENDPOINTS = 10  # per owner: enough for staging + production + a few tools
+MAX_URL = 2000
+MAX_DESCRIPTION = 200
+REQUEST_LOG_CHARS = 4000  # how much of each request body the delivery log keeps
+RESPONSE_LOG_CHARS = 1000  # and of each answer
+SECRET_BYTES = 32  # the spec asks for 24 to 64
+
+
+# --- Owners -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerType:
+    """Who can own endpoints: the event types it may subscribe to, and where mail to an owner
+    goes (`email_of(owner_id)`, None when the owner is gone)."""
+
+    name: str
+    event_types: tuple[str, ...]
+    email_of: Callable[[int], str | None]
+
+
+OWNER_TYPES: dict[str, OwnerType] = {}
+
+
+def register_owner_type(
+    name: str, event_types: Iterable[str], email_of: Callable[[int], str | None]
+) -> None:
+    """Let owners of type `name` ("merchant", issue #12) have endpoints and receive events of
+    `event_types` (plus TEST_EVENT, which any endpoint receives on request)."""
+    if len(name) > 16:
+        raise ValueError(f"an owner type is at most 16 characters: {name!r}")
+    OWNER_TYPES[name] = OwnerType(name, tuple(event_types), email_of)
+
+
+def _publisher_email(user_id: int) -> str | None:
+    from shop.auth import service as auth
+
+    return auth.email_of(user_id)
+
+
+register_owner_type("publisher", COMMISSION_EVENTS, _publisher_email)
+
+
+def _owner_type(owner_type: str) -> OwnerType:
+    try:
+        return OWNER_TYPES[owner_type]
+    except KeyError:
+        raise ValueError(f"no webhook owner type {owner_type!r}") from None
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+class UnsafeUrl(InvalidInput):
+    """That address is not one the shop will send webhooks to."""
+
+    code = "unsafe_url"
+
+
+class Unresolvable(InvalidInput):
+    """That address's host name could not be found."""
+
+    code = "unresolvable_url"
+
+
+class TooManyEndpoints(Conflict):
+    """You have as many webhook endpoints as one account may have: delete one first."""
+
+    code = "too_many_endpoints"
+
+
+class EndpointDisabled(Conflict):
+    """That endpoint is disabled: enable it first."""
+
+    code = "endpoint_disabled"
+
+
+# --- Addresses (SSRF) -------------------------------------------------------------------------
+
+
+def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for an address on the public internet. Refused: private (10/8, 172.16/12,
+    192.168/16, fc00::/7), loopback, link-local (169.254/16 with the clouds' metadata service,
+    fe80::/10), multicast, reserved, unspecified (0.0.0.0, ::), shared (100.64/10) and every
+    other range IANA marks not global; an IPv4 address written as IPv6 (::ffff:10.0.0.1,
+    6to4, Teredo) is judged as the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if inner is not None and not address_allowed(inner):
+            return False
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: where to connect (`addresses`, in resolver order) and what to ask for."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (IP literals resolve to themselves). Raises
+    Unresolvable."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise Unresolvable(f"The host {host} could not be found.", field="url") from exc
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def parse_url(url: str, *, require_https: bool) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path with query) of an endpoint URL. Raises InvalidInput."""
+    value = (url or "").strip()
+    if not value:
+        raise InvalidInput("Give the address webhooks should be sent to.", field="url")
+    if len(value) > MAX_URL or any(ord(char) < 33 or ord(char) == 127 for char in value):
+        raise InvalidInput(
+            f"That isn't a web address (at most {MAX_URL} characters, no spaces).", field="url"
+        )
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidInput("That isn't a web address.", field="url") from exc
+    scheme = parts.scheme.lower()
+    allowed = ("https",) if require_https else ("https", "http")
+    if scheme not in allowed:
+        need = "an https:// address" if require_https else "an http:// or https:// address"
+        raise UnsafeUrl(f"Webhooks go to {need}.", field="url")
+    if not parts.hostname:
+        raise InvalidInput("That address has no host name.", field="url")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(
+            "Put no user name or password in the address: check the signature instead.",
+            field="url",
+        )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80), path
+
+
+def check_url(
+    url: str, *, allow_private: bool, require_https: bool, resolver: Resolver | None = None
+) -> Target:
+    """The URL parsed and its host resolved (with `resolver`, default `resolve`), every address
+    checked unless `allow_private`. Raises InvalidInput, UnsafeUrl (an address that isn't
+    public: every one must be, since a client may connect to any), Unresolvable."""
+    scheme, host, port, path = parse_url(url, require_https=require_https)
+    addresses = (resolver or resolve)(host, port)
+    if not addresses:
+        raise Unresolvable(f"The host {host} could not be found.", field="url")
+    if not allow_private:
+        for text in addresses:
+            try:
+                address = ipaddress.ip_address(text.split("%", 1)[0])
+            except ValueError as exc:
+                raise UnsafeUrl(f"{host} resolves to {text!r}.", field="url") from exc
+            if not address_allowed(address):
+                raise UnsafeUrl(
+                    f"{host} resolves to {address}, which is not a public internet address.",
+                    field="url",
+                )
+    return Target(scheme, host, port, path, tuple(addresses))
+
+
+def _settings() -> tuple[bool, bool]:
+    config = current_app.config
+    return bool(config["WEBHOOK_ALLOW_PRIVATE"]), bool(config["WEBHOOK_REQUIRE_HTTPS"])
+
+
+# --- Endpoints --------------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: "whsec_" and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def _clean_types(owner: OwnerType, event_types: Iterable[str] | None) -> list[str] | None:
+    if event_types is None:
+        return None
+    chosen = list(dict.fromkeys(str(name) for name in event_types))
+    unknown = [name for name in chosen if name not in owner.event_types]
+    if unknown:
+        raise InvalidInput(
+            f"There is no event type {unknown[0][:80]!r}: choose from "
+            f"{', '.join(owner.event_types)}.",
+            field="event_types",
+        )
+    if not chosen:
+        raise InvalidInput("Choose at least one event type.", field="event_types")
+    return [name for name in owner.event_types if name in chosen]  # in the catalogue's order
+
+
+@transaction()
+def create_endpoint(
+    owner_type: str,
+    owner_id: int,
+    url: str,
+    description: str = "",
+    event_types: Iterable[str] | None = None,
+) -> WebhookEndpoint:
+    """Register an endpoint for the owner, with a new secret (`endpoint.secret`: show it to
+    the owner now; afterwards only `secret_hint`). `event_types` None means every type.
+    Raises InvalidInput, UnsafeUrl, Unresolvable (the address is checked now, as it will be
+    at every delivery), TooManyEndpoints."""
+    owner = _owner_type(owner_type)
+    allow_private, require_https = _settings()
+    if allow_private:  # no lookup: a development receiver may not exist yet
+        parse_url(url, require_https=require_https)
+    else:
+        check_url(url, allow_private=False, require_https=require_https)
+    text = " ".join((description or "").split())
+    if len(text) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"Keep the description to {MAX_DESCRIPTION} characters.", field="description"
+        )
+    types = _clean_types(owner, event_types)
+    count = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(WebhookEndpoint)
+        .where(WebhookEndpoint.owner_type == owner_type, WebhookEndpoint.owner_id == owner_id)
+    )
+    if not has_room(count):
+        raise TooManyEndpoints()
+    endpoint = WebhookEndpoint(
+        owner_type=owner_type,
+        owner_id=owner_id,
+        url=url.strip(),
+        description=text,
+        secret=new_secret(),
+        event_types=types,
+        enabled=True,
+        created_at=clock.now(),
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    return endpoint
+
+
+def has_room(count: int) -> bool:
+    """May an owner with `count` endpoints add another?"""
+    return count < MAX_ENDPOINTS
+
+
+def get_endpoint(endpoint_id: int, owner_type: str, owner_id: int) -> WebhookEndpoint:
+    """The owner's endpoint. Raises NotFound for another owner's, as for one that isn't."""
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or (endpoint.owner_type, endpoint.owner_id) != (owner_type, owner_id):
+        raise NotFound("There is no such webhook endpoint.")
+    return endpoint
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    endpoint: WebhookEndpoint
+    last_delivery: WebhookDelivery | None
+
+
+def list_endpoints(owner_type: str, owner_id: int) -> list[EndpointView]:
+    """The owner's endpoints, oldest first, each with its latest delivery attempt (two
+    queries, whatever the number of endpoints)."""
+    endpoints = db.session.scalars(
+        sa.select(WebhookEndpoint)
+        .where(WebhookEndpoint.owner_type == owner_type, WebhookEndpoint.owner_id == owner_id)
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    last: dict[int, WebhookDelivery] = {}
+    if endpoints:
+        latest = (
+            sa.select(sa.func.max(WebhookDelivery.id))
+            .where(WebhookDelivery.endpoint_id.in_([e.id for e in endpoints]))
+            .group_by(WebhookDelivery.endpoint_id)
+        )
+        for delivery in db.session.scalars(
+            sa.select(WebhookDelivery).where(WebhookDelivery.id.in_(latest))
+        ):
+            last[delivery.endpoint_id] = delivery
+    return [EndpointView(endpoint, last.get(endpoint.id)) for endpoint in endpoints]
+
+
+def deliveries(
+    endpoint_id: int, owner_type: str, owner_id: int, limit: int = 50
+) -> list[WebhookDelivery]:
+    """The endpoint's latest delivery attempts, newest first. Raises NotFound."""
+    get_endpoint(endpoint_id, owner_type, owner_id)
+    return db.session.scalars(
+        sa.select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    ).all()
+
+
+@transaction()
+def delete_endpoint(endpoint_id: int, owner_type: str, owner_id: int) -> None:
+    """Delete the owner's endpoint and its delivery log; messages still queued for it are
+    dropped by the worker. Raises NotFound."""
+    endpoint = get_endpoint(endpoint_id, owner_type, owner_id)
+    db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    db.session.delete(endpoint)
+    db.session.flush()
+
+
+@transaction()
+def enable_endpoint(endpoint_id: int, owner_type: str, owner_id: int) -> WebhookEndpoint:
+    """Turn a disabled endpoint back on (after its owner fixed the receiver). Events that
+    were not delivered meanwhile are not replayed: resend them, or read the event feed.
+    Raises NotFound."""
+    endpoint = get_endpoint(endpoint_id, owner_type, owner_id)
+    endpoint.enabled = True
+    endpoint.disabled_at = endpoint.disabled_reason = endpoint.failing_since = None
+    db.session.flush()
+    return endpoint
+
+
+# --- Events -----------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def event_body(event: WebhookEvent) -> str:
+    """The JSON every endpoint receives for an event (the same bytes on every attempt):
+    Standard Webhooks' {"type", "timestamp", "data"} and the event's `id` (the feed's id, the
+    same for every endpoint and every resend: a receiver may deduplicate on it)."""
+    return json.dumps(
+        {
+            "id": event.id,
+            "type": event.type,
+            "timestamp": _iso(event.created_at),
+            "data": event.data,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+_INSERT_EVENT = {
+    "postgresql": postgresql.insert(WebhookEvent).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(WebhookEvent).on_conflict_do_nothing(),
+}
+
+
+def publish(
+    owner_type: str, owner_id: int, event_type: str, data: dict, *, key: str | None = None
+) -> list[str]:
+    """Store an event for the owner and queue it for each of the owner's enabled endpoints
+    that receives `event_type`, inside the caller's transaction (flush only). `data` must be
+    JSON. With a `key` already published, nothing is added and the ids of the messages that
+    event queued are returned (so a caller that runs twice sends once). Returns the outbox
+    message ids (one per endpoint, maybe none). Raises ValueError for an owner type or event
+    type not registered, or data that isn't JSON (programming errors)."""
+    owner = _owner_type(owner_type)
+    if event_type not in owner.event_types and event_type != TEST_EVENT:
+        raise ValueError(f"{owner_type} owners receive no {event_type!r} events")
+    if not isinstance(data, dict):
+        raise ValueError("an event's data is a JSON object")
+    json.dumps(data)  # TypeError on anything JSON can't carry
+    now = clock.now()
+    values = {
+        "owner_type": owner_type,
+        "owner_id": owner_id,
+        "type": event_type,
+        "data": data,
+        "key": key,
+        "created_at": now,
+    }
+    if key is None:
+        event = WebhookEvent(**values)
+        db.session.add(event)
+        db.session.flush()
+    else:
+        # ON CONFLICT DO NOTHING, not a caught unique violation: that would abort the caller's
+        # whole transaction on PostgreSQL. A concurrent publish of the same key waits for it.
+        insert = _INSERT_EVENT[db.session.get_bind().dialect.name]
+        added = db.session.execute(insert.values(**values).returning(WebhookEvent.id))
+        event_id = added.scalar_one_or_none()
+        if event_id is None:
+            event_id = db.session.scalar(sa.select(WebhookEvent.id).where(WebhookEvent.key == key))
+            return db.session.scalars(
+                sa.select(OutboxMessage.id)
+                .where(OutboxMessage.key.like(f"webhook-{event_id}-%"))
+                .order_by(OutboxMessage.key)
+            ).all()
+        event = db.session.get(WebhookEvent, event_id)
+    endpoints = db.session.scalars(
+        sa.select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.owner_type == owner_type,
+            WebhookEndpoint.owner_id == owner_id,
+            WebhookEndpoint.enabled.is_(True),
+        )
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    return [
+        _enqueue(event, endpoint, key=f"webhook-{event.id}-{endpoint.id}")
+        for endpoint in endpoints
+        if endpoint.receives(event_type)
+    ]
+
+
+def _enqueue(event: WebhookEvent, endpoint: WebhookEndpoint, *, key: str | None = None) -> str:
+    payload = {
+        "endpoint_id": endpoint.id,
+        "event_id": event.id,
+        "type": event.type,
+        "body": event_body(event),
+    }
+    return enqueue(KIND, payload, key=key)
+
+
+def events_after(
+    owner_type: str, owner_id: int, after: int = 0, limit: int = 100
+) -> list[WebhookEvent]:
+    """The owner's events with an id above `after`, in id order, at most `limit` (the pull
+    feed: a receiver that was down reads from the last id it has). Ids come from a sequence:
+    on PostgreSQL an event may commit after one with a higher id, so a feed reader should
+    re-read a short window behind its last id (see docs/webhooks.md)."""
+    return db.session.scalars(
+        sa.select(WebhookEvent)
+        .where(
+            WebhookEvent.owner_type == owner_type,
+            WebhookEvent.owner_id == owner_id,
+            WebhookEvent.id > after,
+        )
+        .order_by(WebhookEvent.id)
+        .limit(limit)
+    ).all()
+
+
+@transaction()
+def resend(
+    event_id: int, owner_type: str, owner_id: int, *, endpoint_id: int | None = None
+) -> list[str]:
+    """Queue a fresh delivery (a new webhook-id, a new set of attempts) of one of the owner's
+    stored events: to `endpoint_id` (the owner's; it must be enabled), or to every enabled
+    endpoint of the owner that receives its type. Raises NotFound (another owner's event or
+    endpoint, as for one that isn't), EndpointDisabled. Returns the message ids."""
+    event = db.session.get(WebhookEvent, event_id)
+    if event is None or (event.owner_type, event.owner_id) != (owner_type, owner_id):
+        raise NotFound("There is no such event.")
+    if endpoint_id is not None:
+        endpoint = get_endpoint(endpoint_id, owner_type, owner_id)
+        if not endpoint.enabled:
+            raise EndpointDisabled()
+        return [_enqueue(event, endpoint)]
+    endpoints = db.session.scalars(
+        sa.select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.owner_type == owner_type,
+            WebhookEndpoint.owner_id == owner_id,
+            WebhookEndpoint.enabled.is_(True),
+        )
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    return [_enqueue(event, e) for e in endpoints if e.receives(event.type)]
+
+
+@transaction()
+def resend_delivery(
+    delivery_id: int, owner_type: str, owner_id: int, *, endpoint_id: int | None = None
+) -> str:
+    """Send again, to the same endpoint, the event one logged attempt carried (the "Resend"
+    button of the delivery log; with `endpoint_id`, the delivery must be that endpoint's).
+    Raises NotFound, EndpointDisabled. Returns the new message's id."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.event_id is None:
+        raise NotFound("There is no such delivery.")
+    if endpoint_id is not None and delivery.endpoint_id != endpoint_id:
+        raise NotFound("There is no such delivery.")
+    endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is None or (endpoint.owner_type, endpoint.owner_id) != (owner_type, owner_id):
+        raise NotFound("There is no such delivery.")
+    return resend(delivery.event_id, owner_type, owner_id, endpoint_id=endpoint.id)[0]
+
+
+@transaction()
+def send_test(endpoint_id: int, owner_type: str, owner_id: int) -> str:
+    """Publish a `webhook.test` event to this one endpoint (whatever types it receives), to
+    check the receiver and its signature check. Raises NotFound, EndpointDisabled. Returns
+    the message id."""
+    endpoint = get_endpoint(endpoint_id, owner_type, owner_id)
+    if not endpoint.enabled:
+        raise EndpointDisabled()
+    event = WebhookEvent(
+        owner_type=owner_type,
+        owner_id=owner_id,
+        type=TEST_EVENT,
+        data={"endpoint_id": endpoint.id, "message": "A test event from CLiQQ Shop."},
+        created_at=clock.now(),
+    )
+    db.session.add(event)
+    db.session.flush()
+    return _enqueue(event, endpoint)
+
+
+# --- The channel ------------------------------------------------------------------------------
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
+    """The `webhook-signature` header's value: `v1,` + base64 HMAC-SHA256 of
+    `{id}.{timestamp}.{body}` under the secret's bytes (the base64 after "whsec_")."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signed_headers(secret: str, message_id: str, timestamp: int, body: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "CLiQQ-Shop-Webhooks/1",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, message_id, timestamp, body),
+    }
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the host name resolves to now."""
+
+    def __init__(self, host, port, address, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to the checked address; TLS still checks the certificate against the host
+    name (SNI and verification use `host`, not the address)."""
+
+    def __init__(self, host, port, address, **kwargs):
+        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(target: Target, body: bytes, headers: dict, *, timeout: float) -> tuple[int, str]:
+    """POST to the first checked address of `target`; (status, start of the answer). Raises
+    OSError (refused, timeout, TLS) when no answer came."""
+    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(target.host, target.port, target.addresses[0], timeout=timeout)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        reply = response.read(RESPONSE_LOG_CHARS * 4)
+        return response.status, reply.decode("utf-8", "replace")[:RESPONSE_LOG_CHARS]
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    status: int | None = None
+    reply: str | None = None
+    error: str | None = None
+    duration_ms: int = 0
+
+
+def deliver(message) -> None:
+    """Deliver one webhook message (an outbox `service.Message` of kind "webhook") and log the
+    attempt. Returns on a 2xx. Raises PermanentFailure (the message is parked) for a disabled
+    endpoint, a 410 Gone or an address no longer allowed (both disable the endpoint), and
+    on a failed last attempt (the endpoint is disabled and its owner mailed); RuntimeError for
+    any other failure, retried on SCHEDULE. A deleted endpoint's message is dropped."""
+    payload = message.payload
+    with transaction():
+        endpoint = db.session.get(WebhookEndpoint, payload["endpoint_id"])
+        if endpoint is None:
+            log.info("webhook %s dropped: its endpoint was deleted", message.id)
+            return
+        url, secret, enabled = endpoint.url, endpoint.secret, endpoint.enabled
+    if not enabled:
+        raise PermanentFailure("the endpoint is disabled: not sent")
+    config = current_app.config
+    allow_private, require_https = _settings()
+    body = payload["body"]
+    started = time.monotonic()
+    try:
+        target = check_url(url, allow_private=allow_private, require_https=require_https)
+    except Unresolvable as exc:
+        attempt = _Attempt(error=f"not sent: {exc.message}")
+    except InvalidInput as exc:  # UnsafeUrl too: an address now refused
+        attempt = _Attempt(error=f"not sent: {exc.message}")
+        _record(message, attempt, disable=f"Its address is refused: {exc.message}")
+        raise PermanentFailure(attempt.error) from exc
+    else:
+        timestamp = int(clock.now().timestamp())
+        headers = signed_headers(secret, message.id, timestamp, body)
+        try:
+            status, reply = post(target, body.encode(), headers, timeout=config["WEBHOOK_TIMEOUT"])
+        except (OSError, http.client.HTTPException) as exc:
+            attempt = _Attempt(
+                error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=_since(started)
+            )
+        else:
+            error = None if 200 <= status < 300 else f"answered {status}"
+            attempt = _Attempt(status, reply, error, _since(started))
+    if attempt.error is None:
+        _record(message, attempt)
+        return
+    if attempt.status == 410:
+        _record(message, attempt, disable="It answered 410 Gone: the receiver asked to stop.")
+        raise PermanentFailure("410 Gone: endpoint disabled")
+    if message.last:
+        _record(
+            message,
+            attempt,
+            disable=f"All {len(SCHEDULE) + 1} attempts to deliver an event failed over "
+            f"{_span(sum(SCHEDULE, timedelta()))} (the last: {attempt.error}).",
+        )
+        raise PermanentFailure(f"{attempt.error}; out of attempts: endpoint disabled")
+    _record(message, attempt)
+    raise RuntimeError(attempt.error)
+
+
+def _since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+
+
+def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
+    """Log the attempt, keep the endpoint's failing_since, and disable it (telling its owner,
+    once: only the attempt that turns it off sends the mail), in one short transaction."""
+    now = clock.now()
+    payload = message.payload
+    endpoint_id = payload["endpoint_id"]
+    with transaction():
+        endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+        if endpoint is None:
+            return
+        event_id = payload.get("event_id")
+        known = event_id is not None and db.session.get(WebhookEvent, event_id) is not None
+        db.session.add(
+            WebhookDelivery(
+                endpoint_id=endpoint_id,
+                message_id=message.id,
+                event_id=event_id if known else None,
+                event_type=str(payload.get("type", ""))[:80],
+                attempt=message.attempt,
+                request_body=payload["body"][:REQUEST_LOG_CHARS],
+                response_status=attempt.status,
+                response_body=attempt.reply,
+                error=attempt.error,
+                duration_ms=attempt.duration_ms,
+                at=now,
+            )
+        )
+        values = {}
+        if attempt.error is None and endpoint.failing_since is not None:
+            values["failing_since"] = None  # recovered
+        elif attempt.error is not None and endpoint.failing_since is None:
+            values["failing_since"] = now  # a run of failures begins
+        if values:
+            db.session.execute(
+                sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values)
+            )
+        if disable is None:
+            return
+        turned_off = db.session.execute(
+            sa.update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.enabled.is_(True))
+            .values(enabled=False, disabled_at=now, disabled_reason=disable[:500])
+        ).rowcount
+        if turned_off == 1:
+            _tell_owner(endpoint, disable, now)
+
+
+def _tell_owner(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
+    owner = OWNER_TYPES.get(endpoint.owner_type)
+    email = owner.email_of(endpoint.owner_id) if owner else None
+    if not email:
+        log.warning("webhook endpoint %s disabled; its owner has no address", endpoint.id)
+        return
+    enqueue_mail(
+        email,
+        "A webhook endpoint was disabled",
+        f"We stopped sending webhooks to {endpoint.url}.\n\n{reason}\n\n"
+        "Once the receiver works again, enable the endpoint in your console and resend the "
+        "events you missed from its delivery log (or read them from the event feed).\n",
+        key=f"webhook-disabled-{endpoint.id}-{int(now.timestamp())}",
+    )
+
+
+def describe(payload: dict) -> str:
+    return f"webhook {payload.get('type', '?')} to endpoint {payload.get('endpoint_id', '?')}"
+
+
+register(KIND, deliver, describe, schedule=SCHEDULE)
