@@ -19,7 +19,7 @@ from shop.auth.service import Role
 from shop.catalog import service as catalog
 from shop.errors import DomainError, NotFound
 from shop.money import format_peso
-from shop.web import status_of
+from shop.web import status_of, takes_files
 
 
 def _category_choices(form: ItemForm) -> None:
@@ -113,6 +113,7 @@ def item_edit(item_id: int):
 
 
 @bp.post("/items/<int:item_id>/image")
+@takes_files
 @role_required(Role.ADMIN)
 def item_image(item_id: int):
     """Upload the item's picture: checked by its content (shop/admin/images.py)."""
