@@ -103,7 +103,8 @@ def reopen_branch(actor, code: str):
     with transaction():
         before = _closure(branches.find_any_branch(code))
         opened = reroute.reopen_branch(code, ecms.Actor.of(actor))
-        audit.record(actor, "branch.reopen", "branch", opened.code, before, _closure(opened))
+        if _closure(opened) != before:  # reopening an open branch changes nothing: no row
+            audit.record(actor, "branch.reopen", "branch", opened.code, before, _closure(opened))
     return opened
 
 
@@ -111,6 +112,8 @@ def ask_for_signature(actor, code: str, required: bool):
     with transaction():
         was = branches.find_any_branch(code).signature_required
         branch = branches.ask_for_signature(code, required)
+        if was == branch.signature_required:  # saved as it was: nothing to record
+            return branch
         audit.record(
             actor,
             "branch.signature",

@@ -1,7 +1,7 @@
 """The operator's merchants screen: list, create, edit, suspend and reactivate (audited).
 API keys are issue #12's."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.admin import console
@@ -50,16 +50,13 @@ def _merchant_page(merchant, form=None, status=None):
     return render_template("admin/merchant.html", merchant=merchant, form=form), status
 
 
-@bp.get("/merchants/<int:merchant_id>")
+@bp.route("/merchants/<int:merchant_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def merchant(merchant_id: int):
-    return _merchant_page(merchants.get_merchant(merchant_id))
-
-
-@bp.post("/merchants/<int:merchant_id>")
-@role_required(Role.ADMIN)
-def merchant_edit(merchant_id: int):
+    """One merchant: its details to edit (POST saves them), its suspension."""
     found = merchants.get_merchant(merchant_id)
+    if request.method == "GET":
+        return _merchant_page(found)
     form = MerchantEditForm()
     if form.validate_on_submit():
         try:
