@@ -176,6 +176,12 @@ class Config:
         self.SMS_TOKEN = _env("SMS_TOKEN")
         self.SMS_TIMEOUT_SECONDS = float(_env("SMS_TIMEOUT_SECONDS", "10"))
         self.DEV_TEXT_DIR = _env("DEV_TEXT_DIR", str(INSTANCE_PATH / "texts"))
+        # The operator console's item images (shop/admin/images.py): kept in IMAGE_DIR (outside
+        # static/, so a deploy never overwrites them; share it between hosts, e.g. an NFS or
+        # object-store mount) and served at /static/uploads/<name>. At most IMAGE_MAX_BYTES
+        # each (under MAX_CONTENT_LENGTH), PNG, JPEG or WebP, checked by their content.
+        self.IMAGE_DIR = _env("IMAGE_DIR", str(INSTANCE_PATH / "uploads"))
+        self.IMAGE_MAX_BYTES = _positive("IMAGE_MAX_BYTES", 512 * 1024)
         # The outbox worker (see docs/decisions.md, "Outbox"): a failed delivery waits
         # BACKOFF·2^(attempt-1) seconds, capped, with jitter; after MAX_ATTEMPTS it is parked.
         self.OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", "10"))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from shop.admin import console
 from shop.auth import service as auth
 from shop.branches import service as branches
 from shop.catalog import service as catalog
@@ -104,18 +105,32 @@ class BranchView:
     closed_from: object
     closed_until: object
     today: object  # the earliest "until" the form offers (Manila)
+    opens_at: str = ""  # "07:00", as the edit form shows it
+    closes_at: str = ""
 
 
 SIGNATURE_CHOICES = {"required": True, "not_required": False}
 
 
-def ask_for_signature(code: str, choice) -> tuple:
+def ask_for_signature(actor, code: str, choice) -> tuple:
     """The operator's setting: whether the branch's counter asks for a signature at every
-    claim (`choice`: "required" or "not_required", as the form sends it). Returns the branch
-    and the setting. Raises InvalidInput for another choice, BranchNotFound."""
+    claim (`choice`: "required" or "not_required", as the form sends it), audited. Returns the
+    branch and the setting. Raises InvalidInput for another choice, BranchNotFound."""
     if not isinstance(choice, str) or choice not in SIGNATURE_CHOICES:
         raise InvalidInput("Choose whether the counter asks for a signature.", field="signature")
-    return branches.ask_for_signature(code, SIGNATURE_CHOICES[choice]), SIGNATURE_CHOICES[choice]
+    required = SIGNATURE_CHOICES[choice]
+    return console.ask_for_signature(actor, code, required), required
+
+
+def branch_facts(form) -> dict:
+    """What branches.update_branch takes, from a validated BranchForm. Raises InvalidInput
+    for a time that isn't one."""
+    return {
+        "shelf_capacity": int(form.shelf_capacity.data),
+        "opens_at": branches.parse_hours(form.opens_at.data, "opens_at"),
+        "closes_at": branches.parse_hours(form.closes_at.data, "closes_at"),
+        "frozen": bool(form.takes_frozen.data),
+    }
 
 
 def branch_view(code: str) -> BranchView:
@@ -127,4 +142,6 @@ def branch_view(code: str) -> BranchView:
         closed_from=branch.closed_from,
         closed_until=branch.closed_until,
         today=branches.today(),
+        opens_at=branches.hours_text(branch.opens_at),
+        closes_at=branches.hours_text(branch.closes_at),
     )

@@ -1,7 +1,6 @@
 """The operator's screens."""
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -13,7 +12,9 @@ from flask import (
 )
 from flask_login import current_user
 
-from shop.admin import service
+from shop.admin import console, service
+from shop.admin.blueprint import bp, invalid_status, show_error
+from shop.admin.forms import BRANCH_FIELDS, BranchForm
 from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.counter import service as counter
@@ -24,8 +25,6 @@ from shop.notify import service as notify
 from shop.notify.devmail import MailStore
 from shop.notify.sms import TextStore, sender_kind
 from shop.web import pdf_response, status_of
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/")
@@ -127,10 +126,6 @@ def package_label(tracking_number: str):
 # --- Branch closures (issue #10, point 10): shop/fulfillment/reroute.py ---------------------
 
 
-def _operator() -> ecms.Actor:
-    return ecms.Actor.of(current_user)
-
-
 @bp.get("/branches")
 @role_required(Role.ADMIN)
 def branches():
@@ -145,8 +140,40 @@ def branches():
 @role_required(Role.ADMIN)
 def branch(branch_code: str):
     """One store: its closure, the form to close it (for today, until a date, for good) or to
-    reopen it."""
-    return render_template("admin/branch.html", view=service.branch_view(branch_code))
+    reopen it, its signature setting, and its capacity, hours and frozen pickup."""
+    view = service.branch_view(branch_code)
+    form = BranchForm(
+        formdata=None,
+        shelf_capacity=str(view.line.shelf_capacity),
+        opens_at=view.opens_at,
+        closes_at=view.closes_at,
+        takes_frozen=view.line.frozen,
+    )
+    return render_template("admin/branch.html", view=view, form=form)
+
+
+@bp.post("/branches/<branch_code>/details")
+@role_required(Role.ADMIN)
+def branch_details(branch_code: str):
+    """Save the store's shelf capacity, opening hours and frozen pickup (audited)."""
+    view = service.branch_view(branch_code)  # 404 for an unknown store, before the form
+    form = BranchForm()
+    status = None
+    if form.validate_on_submit():
+        try:
+            facts = service.branch_facts(form)
+            _, changed = console.update_branch(current_user, branch_code, **facts)
+        except DomainError as exc:
+            status = show_error(form, exc, BRANCH_FIELDS)
+        else:
+            flash(
+                f"{view.line.name} is saved." if changed else "Nothing changed.",
+                "success",
+            )
+            return redirect(url_for("admin.branch", branch_code=view.line.code), 303)
+    else:
+        status = invalid_status()
+    return render_template("admin/branch.html", view=view, form=form), status
 
 
 @bp.get("/branches/<branch_code>/close")
@@ -168,7 +195,7 @@ def close_confirm(branch_code: str):
 @role_required(Role.ADMIN)
 def close(branch_code: str):
     terms = ecms.reroute.closure_terms(request.form.get("how"), request.form.get("until"))
-    done = ecms.reroute.close_branch(branch_code, _operator(), **terms)
+    done = console.close_branch(current_user, branch_code, **terms)
     flash(
         f"{done.name} is closed. {done.rerouted} package{'s' if done.rerouted != 1 else ''} "
         f"re-routed, {done.recalled} called back through the DC"
@@ -188,7 +215,7 @@ def close(branch_code: str):
 @bp.post("/branches/<branch_code>/reopen")
 @role_required(Role.ADMIN)
 def reopen(branch_code: str):
-    opened = ecms.reroute.reopen_branch(branch_code, _operator())
+    opened = console.reopen_branch(current_user, branch_code)
     flash(f"{opened.name} is open again: shoppers can choose it.", "success")
     return redirect(url_for("admin.branch", branch_code=opened.code), 303)
 
@@ -197,7 +224,9 @@ def reopen(branch_code: str):
 @role_required(Role.ADMIN)
 def signature(branch_code: str):
     """Whether the branch's counter asks for the shopper's signature at pickup."""
-    branch, asked = service.ask_for_signature(branch_code, request.form.get("signature"))
+    branch, asked = service.ask_for_signature(
+        current_user, branch_code, request.form.get("signature")
+    )
     flash(
         f"{branch.name}'s counter {'now asks' if asked else 'no longer asks'} the shopper to "
         "sign at pickup.",
@@ -234,3 +263,7 @@ def remittance_csv():
     name = f"remittance-{found.start:%Y%m%d}-{found.end:%Y%m%d}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# The console's other screens, on the same blueprint (see shop/admin/blueprint.py).
+from shop.admin import audit_views, catalog_views, merchants_views, orders_views  # noqa: E402, F401

@@ -819,3 +819,79 @@ def picker_context(
         "legend": legend,
         "limit": limit,
     }
+
+
+# --- The operator's edits (issue #11 point 8) ----------------------------------------------
+
+MAX_SHELF = 10_000
+HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$", re.ASCII)
+
+
+class ShelfInUse(Conflict):
+    """More packages are on, or bound for, this shelf than that capacity: it can't go below
+    what is taken."""
+
+    code = "shelf_in_use"
+
+
+def parse_hours(text, field: str) -> int:
+    """ "07:30" (24-hour, as a time input sends it) as minutes after midnight. Raises
+    InvalidInput naming the field."""
+    match = HOURS.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidInput("Enter a time like 07:00 or 22:30.", field=field)
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def hours_text(minute: int) -> str:
+    """Minutes after midnight as the time input shows them: 450 -> "07:30"."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _branch_facts(branch: Branch) -> dict:
+    return {
+        "shelf_capacity": branch.shelf_capacity,
+        "opens_at": hours_text(branch.opens_at),
+        "closes_at": hours_text(branch.closes_at),
+        "frozen": branch.frozen,
+    }
+
+
+@transaction()
+def update_branch(
+    code: str, *, shelf_capacity: int, opens_at: int, closes_at: int, frozen: bool
+) -> tuple[Branch, dict, dict]:
+    """The operator's edit of a store: its shelf capacity, opening hours (minutes after
+    midnight, Manila; equal for round the clock) and whether it takes frozen pickups. Returns
+    the branch and what changed (before, after). The capacity is set by one conditional
+    UPDATE (`... WHERE reserved <= :capacity`), never a read-modify-write, so an order taking
+    the last slot at the same moment can't leave more packages reserved than the shelf holds.
+    Turning frozen off does not move frozen packages already bound here (the picker stops
+    offering the store for new frozen orders). Raises BranchNotFound, InvalidInput,
+    ShelfInUse."""
+    for value, field, high in (
+        (shelf_capacity, "shelf_capacity", MAX_SHELF),
+        (opens_at, "opens_at", 1439),
+        (closes_at, "closes_at", 1439),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= high:
+            raise InvalidInput(f"Enter a whole number from 0 to {high:,}.", field=field)
+    if not isinstance(frozen, bool):
+        raise InvalidInput("Choose yes or no.", field="frozen")
+    branch = find_any_branch(code)
+    before = _branch_facts(branch)
+    table = Branch.__table__
+    if shelf_capacity != branch.shelf_capacity:
+        done = db.session.execute(
+            sa.update(table)
+            .where(table.c.id == branch.id, table.c.reserved <= shelf_capacity)
+            .values(shelf_capacity=shelf_capacity)
+        )
+        if done.rowcount != 1:
+            raise ShelfInUse(field="shelf_capacity")
+    branch.opens_at, branch.closes_at, branch.frozen = opens_at, closes_at, frozen
+    db.session.flush()
+    branch = find_any_branch(code)  # populate_existing: the capacity the UPDATE set
+    after = _branch_facts(branch)
+    keys = [k for k in after if after[k] != before[k]]
+    return branch, {k: before[k] for k in keys}, {k: after[k] for k in keys}

@@ -92,6 +92,7 @@ class World:
     owner: object  # the client that placed both orders (and has a cart)
     clients: dict = field(default_factory=dict)
     branch_code: str = ""  # the store both orders go to
+    category_id: int = 0  # the item's category
 
 
 # Each path argument: (value as it goes in the URL, hostile?). The first value is the
@@ -169,6 +170,16 @@ FILLERS = {
     # the world, so every id is someone else's or no one's (a 404), never a 500.
     "endpoint_id": lambda w: [("1", False), ("2147483647", False)],
     "delivery_id": lambda w: [("1", False), ("2147483647", False)],
+    "category_id": lambda w: [  # the operator's categories (the item's category is a real one)
+        (str(w.category_id), False),
+        ("2147483647", False),
+    ],
+    "merchant_id": lambda w: [("1", False), ("2147483647", False)],  # the operator's merchants
+    "image_name": lambda w: [  # an uploaded item picture (shop/admin/images.py)
+        ("0" * 32 + ".png", False),
+        ("../../secret_key", False),
+        ("x" * 300, False),
+    ],
     "filename": lambda w: [
         ("css/shop.css", False),
         ("nope.css", False),
@@ -314,6 +325,7 @@ def world(app, make, monkeypatch, tmp_path):
         mail_name=store.names()[0],
         owner=owner,
         branch_code=branch.code,
+        category_id=item.category_id,
     )
 
 
