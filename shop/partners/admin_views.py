@@ -3,6 +3,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from shop.auth.access import role_required
 from shop.auth.models import Role
@@ -47,10 +48,9 @@ def _rate_choices(form: RateForm, item_query: str) -> tuple[dict, dict]:
     every category and item a rate names, for the table of rates."""
     categories = catalog.list_categories()
     listing = catalog.list_items(query=item_query, sort="name", per_page=MAX_ITEMS_LISTED)
-    form.target.choices = {
-        "Categories": [(f"category:{c.id}", c.name) for c in categories],
-        "Items": [(f"item:{i.id}", i.name) for i in listing.items],
-    }
+    form.target.choices = [
+        SelectChoice(f"category:{c.id}", c.name, optgroup="Categories") for c in categories
+    ] + [SelectChoice(f"item:{i.id}", i.name, optgroup="Items") for i in listing.items]
     return {c.id: c.name for c in categories}, {}
 
 
@@ -60,7 +60,8 @@ def _show(app, *, approve=None, rate=None, status: int = 200):
     item_query = _item_query()
     category_names, _ = _rate_choices(rate, item_query)
     item_names = {
-        i.id: i.name for i in catalog.get_items_any([r.item_id for r in app.rates if r.item_id])
+        i.id: i.name
+        for i in catalog.get_items_any([r.item_id for r in app.rates if r.item_id]).values()
     }
     return render_template(
         "admin/apps_show.html",

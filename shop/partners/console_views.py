@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user
+from wtforms.fields.choices import SelectChoice
 
 from shop import clock
 from shop.auth import service as accounts
@@ -97,9 +98,9 @@ def home():
 
 
 def _catalog_choices(form: AppForm) -> None:
-    form.categories.choices = [(str(c.id), c.name) for c in catalog.list_categories()]
+    form.categories.choices = [SelectChoice(str(c.id), c.name) for c in catalog.list_categories()]
     listing = catalog.list_items(sort="name", per_page=MAX_CATALOG_ITEMS)
-    form.items.choices = [(str(i.id), i.name) for i in listing.items]
+    form.items.choices = [SelectChoice(str(i.id), i.name) for i in listing.items]
 
 
 def _ids(values) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from shop.auth.forms import SignupForm
@@ -76,8 +77,8 @@ class AppForm(FlaskForm):
     catalog = RadioField(
         "What your embedded shop shows",
         choices=[
-            ("all", "The whole catalog"),
-            ("chosen", "Only the categories and items I choose"),
+            SelectChoice("all", "The whole catalog"),
+            SelectChoice("chosen", "Only the categories and items I choose"),
         ],
         default="all",
         validate_choice=False,
