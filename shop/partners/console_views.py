@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_user
@@ -291,7 +290,7 @@ def _csv(name: str, body, rng) -> Response:
 CSV_TABLES = {
     "daily": lambda ids, rng: dashboard.daily_csv(ids, rng),
     "items": lambda ids, rng: dashboard.top_items_csv(ids, rng),
-    "ledger": lambda ids, rng: stream_with_context(dashboard.ledger_csv(ids, rng)),
+    "ledger": lambda ids, rng: "".join(dashboard.ledger_csv(ids, rng)),
 }
 
 
