@@ -334,4 +334,4 @@ def test_the_query_count_does_not_grow_with_rows_or_days(app, make, publisher, c
     many_csv = _queries_for(client, count_queries, "/partners/dashboard/ledger.csv?preset=90")
     assert many == few, (few, many)
     assert many_csv == few_csv
-    assert many <= 16
+    assert many <= 12
