@@ -87,9 +87,7 @@ def test_a_publisher_signs_up_registers_and_reads_the_dashboard(
     page.get_by_role("button", name="Register the app").click()
     expect(page.get_by_text("Waiting for approval").first).to_be_visible()
     snippet = page.get_by_label("Paste this where the shop should appear in your page")
-    expect(snippet).to_have_value(
-        re.compile(r'<div data-cliqq-app="app_[0-9a-f]{20}"></div>')
-    )
+    expect(snippet).to_have_value(re.compile(r'<div data-cliqq-app="app_[0-9a-f]{20}"></div>'))
     expect(page.get_by_role("button", name="Copy the snippet")).to_be_visible()
     _check_layout(page, width, "partners-app-form")
     app_id = int(page.url.rstrip("/").split("/")[-1])
