@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from shop.auth.models import Role
 from shop.checkout.models import Order, OrderLine, OrderStatus, PaymentMethod
 from shop.extensions import db
+from shop.money import format_peso
 from shop.partners import dashboard
 from shop.partners.models import (
     Attribution,
@@ -335,3 +336,37 @@ def test_the_query_count_does_not_grow_with_rows_or_days(app, make, publisher, c
     assert many == few, (few, many)
     assert many_csv == few_csv
     assert many <= 12
+
+
+def test_the_ledger_is_paginated_newest_first(app, make, publisher):
+    user, client = publisher
+    partner = make.partner_app(publisher_id=user.id)
+    rows = seed(app, partner, make.item(), orders=30, start=NOW - timedelta(days=20),
+                spread_days=10)  # fmt: skip
+    assert len(rows) > dashboard.PAGE_SIZE
+    with app.app_context():
+        rng = dashboard.parse_range(None, None, "30", today=NOW.date())
+        first = dashboard.ledger_page([partner.id], rng, 1)
+        second = dashboard.ledger_page([partner.id], rng, 2)
+    assert first.total == len(rows) and first.pages == 2
+    assert len(first.rows) == dashboard.PAGE_SIZE
+    assert len(second.rows) == len(rows) - dashboard.PAGE_SIZE
+    assert first.rows[-1].created_at >= second.rows[0].created_at
+    assert {r.id for r in first.rows}.isdisjoint({r.id for r in second.rows})
+    page = client.get(f"/partners/apps/{partner.id}/dashboard?preset=30")
+    assert "Older" in page.get_data(as_text=True)
+    older = client.get(f"/partners/apps/{partner.id}/dashboard?page=2&preset=30")
+    assert older.status_code == 200 and "Newer" in older.get_data(as_text=True)
+    beyond = client.get(f"/partners/apps/{partner.id}/dashboard?page=9")
+    assert beyond.status_code == 200 and "No ledger rows" in beyond.get_data(as_text=True)
+
+
+def test_the_console_home_shows_the_all_time_balances(app, make, publisher):
+    user, client = publisher
+    partner = make.partner_app(publisher_id=user.id, name="Lakbay")
+    rows = seed(app, partner, make.item(price=10000), orders=5, start=NOW - timedelta(days=200))
+    _, balance = _expected(rows, NOW, NOW)
+    page = client.get("/partners/").get_data(as_text=True)
+    assert "Lakbay" in page
+    for bucket in dashboard.BUCKETS:
+        assert format_peso(balance[bucket]) in page
