@@ -69,6 +69,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.counter.kiosk import bp as kiosk_bp
     from shop.fulfillment.views import bp as fulfillment_bp
     from shop.partners.payout_views import bp as payouts_admin_bp
+    from shop.partners.admin_views import bp as apps_admin_bp
     from shop.partners.views import bp as partners_bp
     from shop.payments.views import bp as payments_bp
     from shop.sellers.views import bp as sellers_bp
@@ -86,6 +87,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(payouts_admin_bp)  # /admin/payouts (shop.partners.payout_views)
+    app.register_blueprint(apps_admin_bp)
 
     from shop.cli import shop_cli
 

@@ -65,6 +65,7 @@ QUERY_NAMES = [
     "q", "category", "sort", "page", "per_page", "near", "frozen", "packages", "selected",
     "field", "view", "branch_q", "branch_near", "branch_frozen", "branch_packages",
     "branch_code", "key", "next", "v",
+    "from", "to", "preset", "app", "status", "item_q",
 ]  # fmt: skip
 FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
@@ -74,6 +75,7 @@ FORM_NAMES = [
     "merchant", "packages", "courier",
     "code", "label", "labels", "cash_received", "id_type", "signature", "reason", "trip",
     "lookup",
+    "origins", "rate", "theme_colour", "catalog", "categories", "items", "target",
 ]  # fmt: skip
 
 
@@ -121,6 +123,8 @@ FILLERS = {
         ("T" * 400, False),
     ],
     "shipment_id": lambda w: [("1", False), ("2147483647", False)],
+    "app_id": lambda w: [("1", False), ("2147483647", False)],  # a partner app (none: a 404)
+    "rate_id": lambda w: [("1", False), ("2147483647", False)],  # an app's rate override
     "apo_number": lambda w: [
         ("APO-20261201-000001", False),
         ("apo-20261201-000001", False),
