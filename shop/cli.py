@@ -110,6 +110,45 @@ def serve(host: str, port: int) -> None:
     run(current_app._get_current_object(), host, port)
 
 
+@shop_cli.command("partner-demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option(
+    "--shop-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="The shop the demo page embeds.",
+)
+def partner_demo(host: str, port: int, shop_url: str) -> None:
+    """Serve the demo partner page: another origin that embeds the shop with the demo apps'
+    snippets (`flask shop seed` creates the apps)."""
+    from shop.demo import DEMO_APPS
+    from shop.embed.partner_demo import DemoApp, make_partner_demo
+    from shop.embed.service import embed_snippet, link_url
+    from shop.partners.apps import live_app
+    from shop.serving import serve as run
+
+    apps = []
+    for data in DEMO_APPS:
+        app = live_app(data["key"])
+        if app is None:
+            click.echo(f"Demo app {data['key']} is missing or not approved: run `flask shop seed`.")
+            continue
+        slug = app.key.removeprefix("app_demo_")
+        apps.append(
+            DemoApp(
+                slug,
+                app.name,
+                app.key,
+                embed_snippet(app, shop_url=shop_url),
+                link_url(app, shop_url=shop_url),
+            )
+        )
+    if not apps:
+        raise click.ClickException("No demo app to embed: run `flask shop seed` first.")
+    run(make_partner_demo(shop_url, apps), host, port)
+
+
 TICK_WORDS = {
     "remind_pickups": ("Reminded", "shopper", "of a pickup deadline coming"),
     "expire_pickups": ("Marked", "package", "not picked up in time"),

@@ -331,6 +331,7 @@ def place_order(
     expected_total: int | None,
     user_id: int | None = None,
     answers=None,
+    referral=None,  # embed branch stand-in: ledger's place_order takes and uses it
 ) -> PlacedOrder:
     """Place an order for the cart, in one transaction: stock reserved by conditional updates
     (rows in item id order, so two checkouts never deadlock), the branch's shelf reserved for
