@@ -60,6 +60,11 @@
       if (frames[i].contentWindow === event.source) {
         var height = Math.max(200, Math.min(Math.round(data.height), 20000));
         frames[i].style.height = height + "px";
+        // A new page in the frame (the shopper followed a link or sent a form): if the frame's
+        // top has scrolled out of sight, bring it back, as a page of its own would start.
+        if (data.newPage === true && frames[i].getBoundingClientRect().top < 0) {
+          frames[i].scrollIntoView({ block: "start" });
+        }
       }
     }
   });

@@ -7,11 +7,14 @@
   var parentOrigin = document.documentElement.getAttribute("data-cliqq-parent");
   if (!parentOrigin || window.parent === window) return;
   var last = 0;
+  var fresh = true; // the first message of this page: the partner's page shows its top
   function post() {
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height === last) return;
     last = height;
-    window.parent.postMessage({ type: "cliqq:height", version: 1, height: height }, parentOrigin);
+    var message = { type: "cliqq:height", version: 1, height: height, newPage: fresh };
+    fresh = false;
+    window.parent.postMessage(message, parentOrigin);
   }
   if (typeof ResizeObserver === "function") {
     new ResizeObserver(post).observe(document.documentElement);
