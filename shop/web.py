@@ -165,6 +165,7 @@ def wants_json() -> bool:
 # (shop.errors.KIND_STATUS). The merchant API keeps a table of its own.
 SHOP_STATUS = {
     "bad_listing": 400,
+    "bad_frame_token": 400,  # a partner frame's link that isn't ours (shop.embed)
     "bad_signature": 400,
     "card_declined": 402,
 }

@@ -108,7 +108,11 @@ def read_token(token: str, app_key: str) -> FrameToken:
 def renewed_token(expired: SignatureExpired, app_key: str) -> str:
     """A fresh token for the visitor and origin of a genuine but expired one (no new click:
     the visitor's earlier clicks still count by the ledger's last-click rule)."""
-    found = _token_from(expired.payload, expired.date_signed)
+    try:
+        payload = _serializer().load_payload(expired.payload)
+    except (BadSignature, ValueError, TypeError):
+        raise BadFrameToken() from None
+    found = _token_from(payload, expired.date_signed)
     if found.app_key != app_key:
         raise BadFrameToken()
     return sign_token(app_key, found.visitor, None, found.origin)
