@@ -16,7 +16,7 @@ shop_cli = AppGroup("shop", help="CLiQQ Shop commands.")
 @click.option("--no-users", is_flag=True, help="Load the catalog and branches only.")
 def seed(no_users: bool) -> None:
     """Load the demo catalog, branches and logins (adds only what is missing)."""
-    from shop.demo import DEMO_PASSWORD, DEMO_USERS
+    from shop.demo import DEMO_APPS, DEMO_PASSWORD, DEMO_PUBLISHER, DEMO_USERS
     from shop.demo.service import load_demo_data
 
     if current_app.config["ENV"] == "production" and not no_users:
@@ -25,7 +25,7 @@ def seed(no_users: bool) -> None:
     if loaded.anything:
         click.echo(
             f"Demo data loaded: {loaded.categories} categories, {loaded.items} items, "
-            f"{loaded.branches} branches, {loaded.users} users."
+            f"{loaded.branches} branches, {loaded.users} users, {loaded.apps} partner apps."
         )
     else:
         click.echo("Demo data already loaded: nothing to add.")
@@ -34,6 +34,8 @@ def seed(no_users: bool) -> None:
         for email, name, role in DEMO_USERS:
             where = f"  ({name.split(', ', 1)[1]})" if role is Role.CLERK and ", " in name else ""
             click.echo(f"  {role.label:<20} {email}{where}")
+        keys = ", ".join(app["key"] for app in DEMO_APPS)
+        click.echo(f"Demo partner apps of {DEMO_PUBLISHER}: {keys}")
 
 
 @shop_cli.command("create-user")
