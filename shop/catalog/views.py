@@ -43,10 +43,13 @@ def index():
 
 @bp.get("/items/<slug>")
 def item(slug: str):
-    item = service.get_item(slug, catalog_scope())
+    scope = catalog_scope()
+    item = service.get_item(slug, scope)
     return render_template(
         "catalog/item.html",
         item=item,
+        # Inside a frame whose app chose this item alone, its category isn't a filter there.
+        category_listed=scope is None or item.category_id in scope.category_ids,
         availability=service.availability(item),
         max_quantity=cart.max_quantity(item),
     )

@@ -208,7 +208,10 @@ def test_the_apps_choice_filters_the_listing_and_the_item_pages(client, make):
     assert "Outside thing" not in listing
     assert ">Shown<" in listing and ">Hidden<" not in listing  # the filter chips
     assert client.get(prefix + f"/items/{inside.slug}").status_code == 200
-    assert client.get(prefix + f"/items/{picked.slug}").status_code == 200
+    picked_page = text(client.get(prefix + f"/items/{picked.slug}"))
+    assert "Picked thing" in picked_page
+    assert f"category={hidden.slug}" not in picked_page  # no crumb to a category it hides
+    assert f"category={shown.slug}" in text(client.get(prefix + f"/items/{inside.slug}"))
     assert client.get(prefix + f"/items/{outside.slug}").status_code == 404
     assert client.get(prefix + f"/?category={hidden.slug}").status_code == 400
     searched = text(client.get(prefix + "/?q=thing"))
