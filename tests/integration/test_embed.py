@@ -489,3 +489,28 @@ def test_the_demo_partner_page_shows_the_snippet_and_embeds_it():
 def test_link_rate_limit_is_a_setting(app):
     assert app.config["EMBED_LINK_RATE_LIMIT"]
     assert timedelta(seconds=app.config["EMBED_TOKEN_MAX_AGE_SECONDS"]) >= timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("method", "rest", "body"),
+    [
+        ("GET", "/items/%00", None),
+        ("GET", "/items/x%01y", None),
+        ("GET", "/%FF%FE", None),
+        ("GET", "/?page=%EF%BC%91", None),
+        ("GET", "/nowhere/at/all", None),
+        ("POST", "/cart/add", {"item_id": "9" * 30, "quantity": "-1"}),
+        ("POST", "/checkout", {"payment": ["cod", "online"]}),
+        ("PUT", "/cart", None),
+    ],
+)
+def test_bad_input_inside_a_frame_is_a_4xx(client, make, method, rest, body):
+    """Frame paths are not rules of the URL map (the battery of test_every_route doesn't see
+    them): the same guards hold behind the prefix."""
+    partner = make.partner_app()
+    prefix = enter(client, partner)
+    response = client.open(prefix + rest, method=method, data=body)
+    assert 400 <= response.status_code < 500, (rest, response.status_code)
+    # Refused by the input guard before the frame is checked, a response refuses framing too
+    # (the frame shows the browser's own error): nothing hostile is ever framed.
+    assert "frame-ancestors" in response.headers["Content-Security-Policy"]
