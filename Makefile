@@ -6,6 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STRIPE_PORT ?= 8420
 MAIL_PORT ?= 8025
+PARTNER_PORT ?= 5001
 export FLASK_APP := shop:create_app
 
 .PHONY: run test lint format bench bench-tools lock install install-test browser clean
@@ -40,10 +41,12 @@ run: install
 	@echo "  (localstripe, the fake Stripe, at http://127.0.0.1:$(STRIPE_PORT); test card 4242 4242 4242 4242)"
 	@echo "  (mail and text messages the shop sends: http://$(HOST):$(PORT)/admin/mail, as admin@demo.cliqq.ph)"
 	@echo "  (the counter: http://$(HOST):$(PORT)/counter/pos, as a clerk above; the DC: /counter/dc)"
+	@echo "  (a demo partner site embedding the shop: http://localhost:$(PARTNER_PORT)/ ; its publisher: publisher@demo.cliqq.ph)"
 	@echo "  (Ctrl-C stops it)"
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) WEB_PORT=$(PORT) STRIPE_PORT=$(STRIPE_PORT) \
 	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) MAIL_URL=smtp://127.0.0.1:$(MAIL_PORT) MAIL_PORT=$(MAIL_PORT) SMS_URL=dev \
+	  PARTNER_PORT=$(PARTNER_PORT) \
 	  $(BIN)/honcho start -f Procfile
 
 test: install-test lint

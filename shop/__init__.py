@@ -67,6 +67,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.counter import pos_views, views  # noqa: F401  (their routes, on counter_bp)
     from shop.counter.blueprint import bp as counter_bp
     from shop.counter.kiosk import bp as kiosk_bp
+    from shop.embed.prefix import EmbedPrefix
+    from shop.embed.views import bp as embed_bp
     from shop.fulfillment.views import bp as fulfillment_bp
     from shop.partners.payout_views import bp as payouts_admin_bp
     from shop.partners.admin_views import bp as apps_admin_bp
@@ -88,6 +90,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(partners_bp)
     app.register_blueprint(payouts_admin_bp)  # /admin/payouts (shop.partners.payout_views)
     app.register_blueprint(apps_admin_bp)
+    # The embed last: its after_request (framing headers) runs after every view, and its
+    # prefix moves /embed/<key>/<token> into SCRIPT_NAME before anything else sees the path.
+    app.register_blueprint(embed_bp)
+    app.wsgi_app = EmbedPrefix(app.wsgi_app)
 
     from shop.cli import shop_cli
 

@@ -16,7 +16,7 @@ shop_cli = AppGroup("shop", help="CLiQQ Shop commands.")
 @click.option("--no-users", is_flag=True, help="Load the catalog and branches only.")
 def seed(no_users: bool) -> None:
     """Load the demo catalog, branches and logins (adds only what is missing)."""
-    from shop.demo import DEMO_PASSWORD, DEMO_USERS
+    from shop.demo import DEMO_APPS, DEMO_PASSWORD, DEMO_PUBLISHER, DEMO_USERS
     from shop.demo.service import load_demo_data
 
     if current_app.config["ENV"] == "production" and not no_users:
@@ -25,7 +25,7 @@ def seed(no_users: bool) -> None:
     if loaded.anything:
         click.echo(
             f"Demo data loaded: {loaded.categories} categories, {loaded.items} items, "
-            f"{loaded.branches} branches, {loaded.users} users."
+            f"{loaded.branches} branches, {loaded.users} users, {loaded.apps} partner apps."
         )
     else:
         click.echo("Demo data already loaded: nothing to add.")
@@ -34,6 +34,8 @@ def seed(no_users: bool) -> None:
         for email, name, role in DEMO_USERS:
             where = f"  ({name.split(', ', 1)[1]})" if role is Role.CLERK and ", " in name else ""
             click.echo(f"  {role.label:<20} {email}{where}")
+        keys = ", ".join(app["key"] for app in DEMO_APPS)
+        click.echo(f"Demo partner apps of {DEMO_PUBLISHER}: {keys}")
 
 
 @shop_cli.command("create-user")
@@ -108,6 +110,45 @@ def serve(host: str, port: int) -> None:
     from shop.serving import serve as run
 
     run(current_app._get_current_object(), host, port)
+
+
+@shop_cli.command("partner-demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option(
+    "--shop-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="The shop the demo page embeds.",
+)
+def partner_demo(host: str, port: int, shop_url: str) -> None:
+    """Serve the demo partner page: another origin that embeds the shop with the demo apps'
+    snippets (`flask shop seed` creates the apps)."""
+    from shop.demo import DEMO_APPS
+    from shop.embed.partner_demo import DemoApp, make_partner_demo
+    from shop.embed.service import embed_snippet, link_url
+    from shop.partners.apps import live_app
+    from shop.serving import serve as run
+
+    apps = []
+    for data in DEMO_APPS:
+        app = live_app(data["key"])
+        if app is None:
+            click.echo(f"Demo app {data['key']} is missing or not approved: run `flask shop seed`.")
+            continue
+        slug = app.key.removeprefix("app_demo_")
+        apps.append(
+            DemoApp(
+                slug,
+                app.name,
+                app.key,
+                embed_snippet(app, shop_url=shop_url),
+                link_url(app, shop_url=shop_url),
+            )
+        )
+    if not apps:
+        raise click.ClickException("No demo app to embed: run `flask shop seed` first.")
+    run(make_partner_demo(shop_url, apps), host, port)
 
 
 TICK_WORDS = {

@@ -15,6 +15,7 @@ RATE_LIMIT_SETTINGS = (
     "LOGIN_FAILURES_PER_CLIENT",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "KIOSK_RATE_LIMIT",
+    "EMBED_LINK_RATE_LIMIT",
 )
 
 
@@ -206,6 +207,14 @@ class Config:
         self.WEBHOOK_TIMEOUT = float(_env("WEBHOOK_TIMEOUT", "10"))
         self.WEBHOOK_ALLOW_PRIVATE = _flag("WEBHOOK_ALLOW_PRIVATE", None)
         self.WEBHOOK_REQUIRE_HTTPS = _flag("WEBHOOK_REQUIRE_HTTPS", None)
+        # The embed (shop.embed): how long a frame's signed token is good for (an older one is
+        # renewed on the next page view, without a new click), the frame's own session cookie
+        # (SameSite=None; Secure; Partitioned, Path=/embed/<key>/), the days a partner's link
+        # keeps its visitor cookie on the shop, and the budget of a partner's links per client.
+        self.EMBED_TOKEN_MAX_AGE_SECONDS = _positive("EMBED_TOKEN_MAX_AGE_SECONDS", 24 * 3600)
+        self.EMBED_SESSION_COOKIE_NAME = _env("EMBED_SESSION_COOKIE_NAME", "cliqq_frame")
+        self.EMBED_VISITOR_COOKIE_DAYS = _positive("EMBED_VISITOR_COOKIE_DAYS", 30)
+        self.EMBED_LINK_RATE_LIMIT = _env("EMBED_LINK_RATE_LIMIT", "60 per minute")
         self.PASSWORD_HASH_FAST = False  # tests set True: argon2 at its lightest parameters
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -102,9 +102,23 @@ def _cached_url(root: str, endpoint: str, key: str, value: str) -> str:
     return url_for(endpoint, **{key: value})
 
 
+@lru_cache(maxsize=4096)
+def _cached_static_url(root: str, filename: str) -> str:
+    return root + url_for("static", filename=filename)[len(request.script_root) :]
+
+
+# Set by shop.embed.prefix inside a partner's frame: the shop's own root, before the frame's
+# /embed/<key>/<token> prefix.
+FRAME_ENVIRON_KEY = "cliqq.embed_frame"
+
+
 def static_url(filename: str) -> str:
-    """url_for('static', filename=...), remembered: a catalog page links dozens of images."""
-    return _cached_url(request.script_root, "static", "filename", filename)
+    """url_for('static', filename=...), remembered: a catalog page links dozens of images.
+    Inside a partner's frame too it is the shop's own /static/... (not under the frame's
+    per-visitor prefix), so every frame shares the browser's cached files."""
+    frame = request.environ.get(FRAME_ENVIRON_KEY)
+    root = frame.root if frame is not None else request.script_root
+    return _cached_static_url(root, filename)
 
 
 def item_url(slug: str) -> str:
@@ -159,6 +173,7 @@ def wants_json() -> bool:
 # (shop.errors.KIND_STATUS). The merchant API keeps a table of its own.
 SHOP_STATUS = {
     "bad_listing": 400,
+    "bad_frame_token": 400,  # a partner frame's link that isn't ours (shop.embed)
     "bad_signature": 400,
     "card_declined": 402,
 }

@@ -181,9 +181,12 @@ def list_items(
     page: int = 1,
     per_page: int = 24,
     categories: list[CategoryInfo] | None = None,
+    scope=None,
 ) -> Listing:
     """A page of active items. Every word of `query` must appear in the name or description.
     One query whatever the page size (the page, its categories joined, the total counted).
+    `scope` (a partner app's choice, shop.embed.service.CatalogScope: category_ids and
+    item_ids) keeps only those categories' items and those items.
     Raises BadListing for an unknown sort or category, ItemNotFound-like 404 past the last page.
     """
     query, shortened = clean_query(query)
@@ -195,7 +198,7 @@ def list_items(
         category = next((c for c in categories if c.slug == category_slug), None)
         if category is None:
             raise BadListing("There is no such category. Choose one from the list.")
-    conditions = [Item.active.is_(True)]
+    conditions = [Item.active.is_(True), *_scope_conditions(scope)]
     if category is not None:
         conditions.append(Item.category_id == category.id)
     for word in query.split()[:10]:
@@ -223,11 +226,32 @@ def list_items(
     return Listing(items, total, page, per_page, query, shortened, category, sort)
 
 
-def get_item(slug: str) -> Item:
-    """The active item with this slug. Raises ItemNotFound."""
+def _scope_conditions(scope) -> list:
+    """The WHERE clause of a partner app's choice of the catalog (none: the whole catalog)."""
+    if scope is None:
+        return []
+    return [
+        sa.or_(Item.category_id.in_(list(scope.category_ids)), Item.id.in_(list(scope.item_ids)))
+    ]
+
+
+def scoped_categories(categories: list[CategoryInfo], scope) -> list[CategoryInfo]:
+    """The categories a partner app's choice shows as filters: its chosen categories (items
+    chosen one by one show under "All")."""
+    if scope is None:
+        return categories
+    chosen = set(scope.category_ids)
+    return [c for c in categories if c.id in chosen]
+
+
+def get_item(slug: str, scope=None) -> Item:
+    """The active item with this slug (within a partner app's `scope`, see list_items).
+    Raises ItemNotFound."""
     if not slug or len(slug) > 120 or not SLUG.match(slug):
         raise ItemNotFound()
-    item = db.session.scalar(sa.select(Item).where(Item.slug == slug, Item.active.is_(True)))
+    item = db.session.scalar(
+        sa.select(Item).where(Item.slug == slug, Item.active.is_(True), *_scope_conditions(scope))
+    )
     if item is None:
         raise ItemNotFound()
     return item

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from shop.cart import service as cart
 from shop.catalog import service
+from shop.embed.service import catalog_scope
 from shop.web import is_htmx
 
 bp = Blueprint("catalog", __name__)
@@ -19,7 +20,8 @@ def index():
         current_app.config["ITEMS_PER_PAGE"],
         service.MAX_PER_PAGE,
     )
-    categories = service.list_categories()
+    scope = catalog_scope()  # inside a partner app's frame: its choice of the catalog
+    categories = service.scoped_categories(service.list_categories(), scope)
     listing = service.list_items(
         query=args.get("q", ""),
         category_slug=args.get("category", ""),
@@ -27,6 +29,7 @@ def index():
         page=page,
         per_page=per_page,
         categories=categories,
+        scope=scope,
     )
     template = "catalog/_results.html" if is_htmx() else "catalog/index.html"
     return render_template(
@@ -40,10 +43,13 @@ def index():
 
 @bp.get("/items/<slug>")
 def item(slug: str):
-    item = service.get_item(slug)
+    scope = catalog_scope()
+    item = service.get_item(slug, scope)
     return render_template(
         "catalog/item.html",
         item=item,
+        # Inside a frame whose app chose this item alone, its category isn't a filter there.
+        category_listed=scope is None or item.category_id in scope.category_ids,
         availability=service.availability(item),
         max_quantity=cart.max_quantity(item),
     )

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -19,6 +18,7 @@ from shop.branches.service import picker_context
 from shop.checkout import service
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import OrderStatus, PaymentMethod
+from shop.embed.service import current_referral
 from shop.errors import DomainError
 from shop.extensions import limiter, order_lookup_limit
 from shop.web import status_of
@@ -120,9 +120,7 @@ def checkout():
             expected_total=_int_or_none(form.expected_total.data),
             user_id=current_user.id if current_user.is_authenticated else None,
             answers=request.form,
-            # The embed (shop/embed) sets g.referral for a request from inside an app's
-            # iframe or a visitor an app sent: partners credits the order to that app.
-            referral=g.get("referral"),
+            referral=current_referral(),  # who may earn it: the frame's app, a link's visitor
         )
     except DomainError as exc:
         field = getattr(form, exc.field or "", None)

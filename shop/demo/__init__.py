@@ -22,6 +22,28 @@ DEMO_USERS = [
     ("admin@demo.cliqq.ph", "Operator", Role.ADMIN),
 ]
 
+# The demo publisher's two apps (shop.demo.service.seed_partners), approved and framable from
+# the demo partner page (`flask shop partner-demo`, port 5001): the whole catalog in the shop's
+# green, and a snacks-and-kitchen shop in its own colour. Fixed keys: the demo page's snippet.
+DEMO_PUBLISHER = "publisher@demo.cliqq.ph"
+DEMO_PARTNER_ORIGINS = ["http://localhost:5001", "http://127.0.0.1:5001"]
+DEMO_APPS = [
+    {
+        "key": "app_demo_lakbay",
+        "name": "Lakbay travel app",
+        "theme_colour": "#00704a",
+        "categories": None,
+        "default_rate_bp": 500,
+    },
+    {
+        "key": "app_demo_kusina",
+        "name": "Kusina recipes",
+        "theme_colour": "#8a2be2",
+        "categories": ["snacks-drinks", "home-kitchen"],
+        "default_rate_bp": 800,
+    },
+]
+
 # Where each demo clerk and the DC login work (users.branch_id), by branch code: a clerk acts
 # only for their own branch, the DC login only at the DC.
 DEMO_PLACES = {
@@ -38,7 +60,8 @@ class Loaded:
     items: int = 0
     branches: int = 0
     users: int = 0
+    apps: int = 0
 
     @property
     def anything(self) -> bool:
-        return any((self.categories, self.items, self.branches, self.users))
+        return any((self.categories, self.items, self.branches, self.users, self.apps))

@@ -2,11 +2,20 @@
 
 import sqlalchemy as sa
 
+from shop import clock
 from shop.auth import service as auth
 from shop.auth.models import User
 from shop.branches.models import Branch, BranchKind
 from shop.catalog.models import AsksFor, Category, Item
-from shop.demo import DEMO_PASSWORD, DEMO_PLACES, DEMO_USERS, Loaded
+from shop.demo import (
+    DEMO_APPS,
+    DEMO_PARTNER_ORIGINS,
+    DEMO_PASSWORD,
+    DEMO_PLACES,
+    DEMO_PUBLISHER,
+    DEMO_USERS,
+    Loaded,
+)
 from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
 from shop.demo.catalog_data import CATEGORIES, ITEMS
 from shop.extensions import db
@@ -46,7 +55,43 @@ def load_demo_data(users: bool = True) -> Loaded:
                 loaded.users += auth.ensure_user(email, name, DEMO_PASSWORD, role)
             db.session.flush()
             _place_demo_users()
+            loaded.apps += seed_partners()
     return loaded
+
+
+def seed_partners() -> int:
+    """The demo publisher's apps (DEMO_APPS), approved, when missing: the demo partner page
+    embeds them. Returns how many were added. Runs inside load_demo_data's transaction."""
+    from shop.partners.models import App, AppStatus
+
+    publisher = db.session.scalar(sa.select(User).where(User.email == DEMO_PUBLISHER))
+    if publisher is None:
+        return 0
+    keys = set(db.session.scalars(sa.select(App.key)))
+    slugs = {slug: id_ for slug, id_ in db.session.execute(sa.select(Category.slug, Category.id))}
+    added = 0
+    for data in DEMO_APPS:
+        if data["key"] in keys:
+            continue
+        chosen = data["categories"]
+        db.session.add(
+            App(
+                publisher_id=publisher.id,
+                key=data["key"],
+                name=data["name"],
+                origins=list(DEMO_PARTNER_ORIGINS),
+                default_rate_bp=data["default_rate_bp"],
+                theme_colour=data["theme_colour"],
+                category_ids=None if chosen is None else [slugs[s] for s in chosen if s in slugs],
+                item_ids=None if chosen is None else [],
+                status=AppStatus.APPROVED,
+                approved_at=clock.now(),
+                approved_by=None,
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
 
 
 def _place_demo_users() -> None:

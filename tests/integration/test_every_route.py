@@ -66,6 +66,7 @@ QUERY_NAMES = [
     "field", "view", "branch_q", "branch_near", "branch_frozen", "branch_packages",
     "branch_code", "key", "next", "v",
     "from", "to", "preset", "app", "status", "item_q",
+    "visitor", "origin", "item",
 ]  # fmt: skip
 FORM_NAMES = [
     "csrf_token", "email", "password", "name", "phone", "payment", "idempotency_key",
@@ -183,6 +184,13 @@ FILLERS = {
         ("0" * 32 + ".png", False),
         ("../../secret_key", False),
         ("x" * 300, False),
+    # An app key (the embed's routes). No live app here: a live app's link records a click,
+    # a write on purpose, which the battery's no-write rule would count; tests/integration/
+    # test_embed.py covers the live app's routes.
+    "key": lambda w: [
+        ("app_demo_lakbay", False),
+        ("app_00000000000000000000", False),
+        ("k" * 300, False),
     ],
     "filename": lambda w: [
         ("css/shop.css", False),
