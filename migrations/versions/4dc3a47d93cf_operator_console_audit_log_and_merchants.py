@@ -1,7 +1,7 @@
 """The operator console: the audit log of its changes, and a minimal merchants table (#11 point 8)
 
 Revision ID: 4dc3a47d93cf
-Revises: a24789169bf1
+Revises: 9bfaea412bae
 Create Date: 2026-12-01 17:11:33.737430
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4dc3a47d93cf'
-down_revision = 'a24789169bf1'
+down_revision = '9bfaea412bae'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 point 7; reused by #12 for merchants)
 
 Revision ID: 9bfaea412bae
-Revises: a24789169bf1
+Revises: bae3ce8b34c9
 Create Date: 2026-12-01 17:12:08.089645
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9bfaea412bae'
-down_revision = 'a24789169bf1'
+down_revision = 'bae3ce8b34c9'
 branch_labels = None
 depends_on = None
 

@@ -184,6 +184,7 @@ FILLERS = {
         ("0" * 32 + ".png", False),
         ("../../secret_key", False),
         ("x" * 300, False),
+    ],
     # An app key (the embed's routes). No live app here: a live app's link records a click,
     # a write on purpose, which the battery's no-write rule would count; tests/integration/
     # test_embed.py covers the live app's routes.
