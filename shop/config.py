@@ -109,9 +109,13 @@ class Config:
         # (pull_out) before the tick sends it back itself (returning, shelf slot freed); 0: at
         # once, in the tick that finds it unclaimed.
         self.UNCLAIMED_RETURN_HOURS = _whole("UNCLAIMED_RETURN_HOURS", 24)
-        # Days after pickup a shopper may still return a package (shop.fulfillment.returns);
-        # its RETURN CODE expires when they end.
+        # Days after pickup a shopper may still ask to return a package
+        # (shop.fulfillment.returns).
         self.RETURN_DAYS = _positive("RETURN_DAYS", 7)
+        # A RETURN CODE asked for inside that window may be handed in at a counter until the
+        # window ends or RETURN_DROP_OFF_DAYS after it was asked for, whichever is later: a
+        # shopper who asks on the last day still has time to bring the package.
+        self.RETURN_DROP_OFF_DAYS = _positive("RETURN_DROP_OFF_DAYS", 3)
         # Partners' attribution (shop.partners.attribution): a click is recorded once per
         # visitor and app per CLICK_DEDUP_MINUTES; a client address sending more than
         # CLICK_FLOOD_PER_HOUR clicks in an hour (all apps together) has the rest flagged

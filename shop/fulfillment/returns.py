@@ -122,6 +122,14 @@ def return_deadline(claimed_at: datetime) -> datetime:
     return window_end(claimed_at, return_days())
 
 
+def drop_off_deadline(claimed: datetime, asked_at: datetime) -> datetime:
+    """Until when a RETURN CODE asked for at `asked_at` (inside the window of a package
+    claimed at `claimed`) may be handed in: the window's end or RETURN_DROP_OFF_DAYS after
+    asking, whichever is later."""
+    days = current_app.config["RETURN_DROP_OFF_DAYS"]
+    return max(return_deadline(claimed), (asked_at + timedelta(days=days)).astimezone(UTC))
+
+
 def claimed_at(package: Package) -> datetime | None:
     """When the package was picked up (its latest claim event), or None."""
     return next((e.at for e in reversed(package.events) if e.action == Action.CLAIM), None)
@@ -249,10 +257,11 @@ def _issued(code: Code, package: Package, *, repeated: bool) -> ReturnIssued:
 def request_return(lookup, phone, *, now: datetime | None = None) -> ReturnIssued:
     """A RETURN CODE for a picked-up package, at the kiosk: `lookup` is the order number, the
     UID (the shipment's CLAIM or REFERENCE code) or the package's tracking number, `phone` the
-    mobile number on the order. Issues the code (kind RETURN, expiring at the end of the
-    return window) and the return's own tracking number, tied to the package, and queues the
-    shopper's mail ("your return code"). Asked again, it gives the same live code (and mails
-    nothing new). One transaction.
+    mobile number on the order. Issues the code (kind RETURN, good until drop_off_deadline:
+    the window's end or RETURN_DROP_OFF_DAYS after asking, whichever is later) and the
+    return's own tracking number, tied to the package, and queues the shopper's mail ("your
+    return code"). Asked again, it gives the same live code (and mails nothing new). One
+    transaction.
 
     Raises ReturnNotFound (unknown and wrong phone alike), InvalidPhone, codes.InvalidCode
     (a code with a typo), InvalidInput (nothing or too much typed), WhichPackage, NotPickedUp,
@@ -277,7 +286,7 @@ def request_return(lookup, phone, *, now: datetime | None = None) -> ReturnIssue
     code = ecms.issue_code(
         CodeType.RETURN,
         reference=shipment.reference,
-        expires_at=return_deadline(claimed_at(package)),
+        expires_at=drop_off_deadline(claimed_at(package), now),
     )
     code.shipment_id = shipment.id
     code.package_id = package.id

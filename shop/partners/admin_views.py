@@ -96,7 +96,7 @@ def approve(app_id: int):
             form.rate.errors.append("Write the rate as a percentage, like 5 or 5.25.")
             return _show(app, approve=form, status=422)
     try:
-        apps.approve_app(app.id, current_user.id, default_rate_bp=rate)
+        apps.approve_app(app.id, current_user.id, default_rate_bp=rate, actor=current_user)
     except DomainError as exc:
         form.rate.errors.append(exc.message)
         return _show(app, approve=form, status=status_of(exc))
@@ -110,7 +110,7 @@ def suspend(app_id: int):
     app = apps.get_app(app_id)
     if not ApproveForm().validate_on_submit():
         return _show(app, status=422)
-    apps.suspend_app(app.id)
+    apps.suspend_app(app.id, actor=current_user)
     flash(f"{app.name} is suspended: its embed stops and new orders earn nothing.", "warn")
     return redirect(url_for("apps_admin.show", app_id=app.id), 303)
 
@@ -139,7 +139,7 @@ def set_rate(app_id: int):
             raise apps.BadApp(
                 "Write the rate as a percentage, like 5 or 5.25.", field="rate"
             ) from None
-        apps.set_rate(app.id, rate_bp, **target)
+        apps.set_rate(app.id, rate_bp, **target, actor=current_user)
     except DomainError as exc:
         field = form.target if exc.field in ("target", "item_id", "category_id") else form.rate
         field.errors = [*field.errors, exc.message]
@@ -154,6 +154,6 @@ def remove_rate(app_id: int, rate_id: int):
     app = apps.get_app(app_id)
     if not ApproveForm().validate_on_submit():
         return _show(app, status=422)
-    apps.remove_rate(app.id, rate_id)
+    apps.remove_rate(app.id, rate_id, actor=current_user)
     flash("The rate is removed: the app's default applies again.", "success")
     return redirect(url_for("apps_admin.show", app_id=app.id), 303)

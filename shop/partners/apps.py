@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from shop import clock
+from shop.admin import audit
 from shop.errors import Conflict, InvalidInput, NotFound
 from shop.extensions import db
 from shop.partners.models import App, AppStatus, RateOverride
@@ -244,9 +245,14 @@ def get_app(app_id: int) -> App:
 
 
 @transaction()
-def approve_app(app_id: int, operator_id: int, *, default_rate_bp: int | None = None) -> App:
-    """Approve the app, at the publisher's rate or at the one the operator gives."""
+def approve_app(
+    app_id: int, operator_id: int, *, default_rate_bp: int | None = None, actor=None
+) -> App:
+    """Approve the app, at the publisher's rate or at the one the operator gives. `actor` (the
+    signed-in operator) is who the audit log names; every operator change here is audited in
+    its own transaction (shop.admin.audit)."""
     app = _locked(app_id)
+    before = {"status": app.status, "default_rate_bp": app.default_rate_bp}
     if default_rate_bp is not None:
         if not 0 <= default_rate_bp <= 10000:
             raise BadApp("The commission rate must be between 0 % and 100 %.", field="rate")
@@ -255,22 +261,31 @@ def approve_app(app_id: int, operator_id: int, *, default_rate_bp: int | None = 
     app.approved_at = clock.now()
     app.approved_by = operator_id
     db.session.flush()
+    after = {"status": app.status, "default_rate_bp": app.default_rate_bp}
+    audit.record(actor, "app.approve", "app", app.id, before, after)
     return app
 
 
 @transaction()
-def suspend_app(app_id: int) -> App:
+def suspend_app(app_id: int, *, actor=None) -> App:
     """Stop the app: its embed stops and its new orders earn nothing (rows already written
     stay as they are)."""
     app = _locked(app_id)
+    before = {"status": app.status}
     app.status = AppStatus.SUSPENDED
     db.session.flush()
+    audit.record(actor, "app.suspend", "app", app.id, before, {"status": app.status})
     return app
 
 
 @transaction()
 def set_rate(
-    app_id: int, rate_bp: int, *, item_id: int | None = None, category_id: int | None = None
+    app_id: int,
+    rate_bp: int,
+    *,
+    item_id: int | None = None,
+    category_id: int | None = None,
+    actor=None,
 ) -> RateOverride:
     """Give one item or one category of the app its own rate (replacing an earlier one)."""
     from shop.catalog import service as catalog
@@ -295,19 +310,28 @@ def set_rate(
         ),
         None,
     )
+    before = None if override is None else {"rate_bp": override.rate_bp}
     if override is None:
         override = RateOverride(app_id=app.id, item_id=item_id, category_id=category_id)
         app.rates.append(override)
     override.rate_bp = rate_bp
     db.session.flush()
+    target = {"item_id": item_id} if item_id is not None else {"category_id": category_id}
+    audit.record(actor, "app.rate.set", "app", app.id, before, {"rate_bp": rate_bp, **target})
     return override
 
 
 @transaction()
-def remove_rate(app_id: int, override_id: int) -> None:
+def remove_rate(app_id: int, override_id: int, *, actor=None) -> None:
     app = _locked(app_id)
     override = next((rate for rate in app.rates if rate.id == override_id), None)
     if override is None:
         raise NotFound("That rate doesn't exist.")
+    before = {
+        "rate_bp": override.rate_bp,
+        "item_id": override.item_id,
+        "category_id": override.category_id,
+    }
     app.rates.remove(override)
     db.session.flush()
+    audit.record(actor, "app.rate.remove", "app", app.id, before, None)

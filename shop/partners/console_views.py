@@ -19,6 +19,7 @@ from shop.auth import service as accounts
 from shop.auth.access import role_required
 from shop.auth.models import Role
 from shop.catalog import service as catalog
+from shop.embed import service as embed
 from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.partners import apps, dashboard
@@ -41,19 +42,6 @@ FORM_FIELDS = {  # the service's field names -> the form's
 
 def _signup_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def embed_snippet(app) -> str:
-    """What the publisher pastes into its page. shop.embed.service.embed_snippet makes it once
-    the embed is in; until then this stand-in writes the same two tags."""
-    try:
-        from shop.embed.service import embed_snippet as snippet  # type: ignore[import-not-found]
-    except ImportError:
-        root = request.host_url.rstrip("/")
-        return (
-            f'<div data-cliqq-app="{app.key}"></div>\n<script src="{root}/embed.js" async></script>'
-        )
-    return snippet(app)
 
 
 # --- sign-up and the console's home -------------------------------------------------------------
@@ -144,7 +132,7 @@ def _form_page(form: AppForm, app=None, *, status: int = 200, error: str | None 
         "partners/app_form.html",
         form=form,
         app=app,
-        snippet=embed_snippet(app) if app is not None else None,
+        snippet=embed.embed_snippet(app) if app is not None else None,
         error=error,
         approved=app is not None and app.status is AppStatus.APPROVED,
     ), status

@@ -54,6 +54,7 @@ from shop.checkout import service as checkout
 from shop.extensions import db
 from shop.fulfillment import returns
 from shop.fulfillment import service as ecms
+from shop.partners import events
 from shop.partners.models import App, Attribution, Bucket, CommissionLine, LedgerEntry
 from shop.transaction import transaction
 
@@ -189,7 +190,7 @@ def record_order(order, attribution: Attribution) -> list[CommissionLine]:
         )
     db.session.add_all(lines)
     db.session.flush()
-    db.session.add_all(
+    rows = [
         LedgerEntry(
             app_id=app.id,
             order_id=order.id,
@@ -202,9 +203,11 @@ def record_order(order, attribution: Attribution) -> list[CommissionLine]:
             created_at=now,
         )
         for line in lines
-    )
+    ]
+    db.session.add_all(rows)
     attribution.settle_at = now + return_window()
     db.session.flush()
+    events.announce(rows)
     return lines
 
 
@@ -288,9 +291,13 @@ def _lock_attribution(order_id: int) -> Attribution | None:
     )
 
 
-def _write(line: CommissionLine, takes: list[Take], ref: str | None, now: datetime) -> int:
+def _write(
+    line: CommissionLine, takes: list[Take], ref: str | None, now: datetime, written: list
+) -> int:
+    """The reversal rows of `takes` (added to `written`, for events.announce). Returns the
+    units they reverse."""
     for take in takes:
-        db.session.add(
+        written.append(
             LedgerEntry(
                 app_id=line.app_id,
                 order_id=line.order_id,
@@ -304,6 +311,7 @@ def _write(line: CommissionLine, takes: list[Take], ref: str | None, now: dateti
                 created_at=now,
             )
         )
+    db.session.add_all(written[len(written) - len(takes) :])
     return sum(take.units for take in takes)
 
 
@@ -338,6 +346,7 @@ def reverse_units(
     where = line_units(lines)
     wanted = dict(units) if units is not None else None
     reversed_units = 0
+    written: list[LedgerEntry] = []
     for line in lines:
         state = where[line.id]
         if wanted is None:
@@ -346,8 +355,9 @@ def reverse_units(
             n = min(wanted.get(line.item_id, 0), state.left)
             if n:
                 wanted[line.item_id] -= n
-        reversed_units += _write(line, plan_reversal(state, n, reason), ref, now)
+        reversed_units += _write(line, plan_reversal(state, n, reason), ref, now, written)
     db.session.flush()
+    events.announce(written)
     return reversed_units
 
 
@@ -446,14 +456,17 @@ def approve_batch(now: datetime | None = None, batch: int = 200) -> Batch:
         by_order: dict[int, list[CommissionLine]] = {}
         for line in lines:
             by_order.setdefault(line.order_id, []).append(line)
+        written: list[LedgerEntry] = []
         approved = sum(
-            _settle(a, orders, packages, by_order.get(a.order_id, []), units, now) for a in taken
+            _settle(a, orders, packages, by_order.get(a.order_id, []), units, now, written)
+            for a in taken
         )
         db.session.flush()
+        events.announce(written)
         return Batch(len(taken), approved)
 
 
-def _settle(attribution, orders, packages, lines, units, now) -> bool:
+def _settle(attribution, orders, packages, lines, units, now, written: list) -> bool:
     """Approve one order's pending units if due, else set when to look again. True if it
     approved."""
     pending = [line for line in lines if units[line.id].pending > 0]
@@ -470,7 +483,7 @@ def _settle(attribution, orders, packages, lines, units, now) -> bool:
         return False
     for line in pending:
         n = units[line.id].pending
-        db.session.add(
+        written.append(
             LedgerEntry(
                 app_id=line.app_id,
                 order_id=line.order_id,
@@ -484,6 +497,7 @@ def _settle(attribution, orders, packages, lines, units, now) -> bool:
                 created_at=now,
             )
         )
+        db.session.add(written[-1])
     attribution.settle_at = None
     return True
 

@@ -47,7 +47,7 @@ def make_batch():
     if request.form.get("confirm") != "yes":
         error = InvalidInput("Tick the box to confirm the batch.", field="confirm")
         return _index(error, status_of(error))
-    run = payouts.make_payout(current_user.email)
+    run = payouts.make_payout(current_user.email, operator=current_user)
     if run.payout is None:
         flash("Nothing to pay: no publisher with an account is owed the minimum.", "warn")
         return redirect(url_for("payouts_admin.index"), 303)

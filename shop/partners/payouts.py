@@ -32,16 +32,19 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
 
 from shop import clock
+from shop.admin import audit
 from shop.auth.models import User
 from shop.checkout.models import Order
 from shop.counter.remittance import _cell as csv_cell  # the shop's one guard on CSV text cells
 from shop.errors import InvalidInput, NotFound
 from shop.extensions import db
+from shop.partners import events
 from shop.partners.models import App, Bucket, LedgerEntry, Payout, PayoutAccount, PayoutLine
 from shop.timeutil import MANILA
 from shop.transaction import in_transaction, transaction
@@ -282,7 +285,7 @@ def _skipped(pairs: Iterable[tuple[int, int]]) -> tuple[Skipped, ...]:
     return tuple(Skipped(p, *people.get(p, ("", "")), amount) for p, amount in pairs)
 
 
-def _pay(actor: str, at: datetime) -> PayoutRun:
+def _pay(actor: str, at: datetime, operator=None) -> PayoutRun:
     locked = _lock_apps(_candidate_apps())
     # Read again under the lock: a payout that committed while we waited has paid these lines.
     balances = _line_balances(locked)
@@ -301,6 +304,7 @@ def _pay(actor: str, at: datetime) -> PayoutRun:
     )
     db.session.add(payout)
     db.session.flush()  # the number's unique index decides between two batches drawn at once
+    written: list[LedgerEntry] = []
     for owed in plan.pay:
         account = accounts[owed.publisher_id]
         db.session.add(
@@ -313,12 +317,18 @@ def _pay(actor: str, at: datetime) -> PayoutRun:
                 account_number=account.account_number,
             )
         )
-        db.session.add_all(rows_for(line, payout.id, at) for line in owed.lines)
+        rows = [rows_for(line, payout.id, at) for line in owed.lines]
+        db.session.add_all(rows)
+        written += rows
     db.session.flush()
+    events.announce(written)  # commission.paid, one event per app of each publisher paid
+    who = operator if operator is not None else SimpleNamespace(id=None, email=actor)
+    after = {"total": payout.total, "publishers": payout.publishers}
+    audit.record(who, "payout.create", "payout", payout.number, None, after)
     return PayoutRun(payout, skipped)
 
 
-def make_payout(actor: str, now: datetime | None = None) -> PayoutRun:
+def make_payout(actor: str, now: datetime | None = None, *, operator=None) -> PayoutRun:
     """A payout batch (PO-YYYYMMDD-NNNN, the Manila day, numbered from 0001 each day) of every
     publisher owed at least PAYOUT_MINIMUM with a payout account: its lines, and the ledger rows
     that bring each of their order lines' approved balance to zero (module docstring), in ONE
@@ -331,7 +341,7 @@ def make_payout(actor: str, now: datetime | None = None) -> PayoutRun:
     for attempt in range(ATTEMPTS):
         try:
             with transaction():
-                run = _pay(actor, at)
+                run = _pay(actor, at, operator)
             if run.payout is not None:
                 db.session.refresh(run.payout)
             return run

@@ -264,9 +264,24 @@ def test_the_window_follows_the_setting(app, world, clock):
             call(app, returns.request_return, order.reference, PHONE)
         clock.set(MOMENT + timedelta(days=1))
         issued = call(app, returns.request_return, order.reference, PHONE)
-        assert issued.expires_at == MOMENT + timedelta(days=2)
+        # Asked for on day 1 of 2: handed in until 3 days after asking (RETURN_DROP_OFF_DAYS),
+        # later than the window's end.
+        assert issued.expires_at == MOMENT + timedelta(days=4)
     finally:
         app.config["RETURN_DAYS"] = 7
+
+
+def test_a_code_asked_for_late_in_the_window_may_be_handed_in_after_it(app, world, clock):
+    order = claimed(app, world, clock)
+    clock.set(MOMENT + timedelta(days=6, hours=23))
+    issued = call(app, returns.request_return, order.reference, PHONE)
+    assert issued.expires_at == MOMENT + timedelta(days=9, hours=23)
+    clock.set(MOMENT + timedelta(days=9))  # the window closed two days ago: the code still works
+    found = call(app, returns.find_return, issued.return_code, world.clerk_a)
+    assert found.return_code == issued.return_code
+    clock.set(MOMENT + timedelta(days=9, hours=23))
+    with pytest.raises(returns.ReturnCodeNotFound):
+        call(app, returns.find_return, issued.return_code, world.clerk_a)
 
 
 def test_an_order_of_several_packages_asks_which(app, world, clock):
