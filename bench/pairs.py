@@ -48,6 +48,9 @@ PAGES = (
     # The counter (bench/counter.py): a claim's whole sequence of requests at the POS.
     Page("counter-prepaid", "py", "counter, prepaid claim", "counter-prepaid", "claims/s"),
     Page("counter-cod", "py", "counter, COD claim", "counter-cod", "claims/s"),
+    # The partners (bench/partners.py): the catalog in an app's frame, a publisher's dashboard.
+    Page("embed", "wrk", "embedded catalog (in an app's frame)", "embed", "req/s"),
+    Page("dashboard", "wrk", "publisher dashboard (100,000 ledger rows)", "dashboard", "req/s"),
 )
 CLIENT_LABEL = {"wrk": "", "py": " (python client)"}
 

@@ -3,6 +3,7 @@ publisher's dashboard over 100,000 ledger rows.
 
     python bench/partners.py prepare PLAN.json [--rows 100000]
     python bench/partners.py cookie BASE_URL PLAN.json
+    python bench/partners.py path embed|dashboard PLAN.json
 
 `prepare` (against DATABASE_URL, the benchmark's schema): a publisher login with one approved
 app (the whole catalog, framable from https://partner.example), and for that app, spread over
@@ -12,7 +13,8 @@ ledger rows. Everything is written with INSERT ... SELECT over generate_series, 
 database: 100,000 rows take a few seconds, not the minutes the services would. The rows follow
 the ledger's rules (shop/partners/models.py): every line has its `pending` row; of the lines,
 some move on to `approved`, some of those to `paid`, others to `reversed`. It writes the app's
-key, the publisher's login and the dashboard's path to PLAN.json.
+key, the publisher's login, the embedded catalog page's path (with a frame token) and the
+dashboard's path to PLAN.json; `path` prints one of those paths.
 
 `cookie` logs the publisher in (GET /login, POST /login) and prints the session cookie as a
 `Cookie:` header value for wrk.
@@ -27,6 +29,8 @@ from checkout import Client, hidden_inputs
 
 PASSWORD = "bench-publisher-2026"  # noqa: S105  (the bench's own scratch login)
 EMAIL = "bench-publisher@example.com"
+KEY = "app_bench000000000001"
+ORIGIN = "https://partner.example"
 DAYS = 90
 
 
@@ -49,8 +53,8 @@ def prepare(plan_path: str, rows: int) -> int:
             partner = App(
                 publisher_id=publisher,
                 name="Bench app",
-                key="app_bench000000000001",
-                origins=["https://partner.example"],
+                key=KEY,
+                origins=[ORIGIN],
                 default_rate_bp=500,
                 status=AppStatus.APPROVED,
             )
@@ -142,8 +146,22 @@ def prepare(plan_path: str, rows: int) -> int:
             )
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
+        # The embedded catalog page as a frame shows it: the app's prefix with a frame token
+        # (signed with the SECRET_KEY the server shares, valid for EMBED_TOKEN_MAX_AGE_SECONDS).
+        from shop.embed import service as embed
+
+        with app.test_request_context():
+            token = embed.sign_token(KEY, "bench-visitor-0000000001", None, ORIGIN)
+    plan = {
+        "email": EMAIL,
+        "app_key": KEY,
+        "app_id": app_id,
+        "embed_path": f"/embed/{KEY}/{token}/",
+        # The publisher's dashboard of that app over the last 90 days: every row counts.
+        "dashboard_path": f"/partners/apps/{app_id}/dashboard?preset=90",
+    }
     with open(plan_path, "w") as out:
-        json.dump({"email": EMAIL, "app_key": "app_bench000000000001", "app_id": app_id}, out)
+        json.dump(plan, out)
     print(
         f"  partners: one publisher's app with {ledger_rows:,} ledger rows, {orders:,} orders "
         f"and {rows:,} clicks over {DAYS} days"
@@ -174,9 +192,16 @@ def main(argv: list[str]) -> int:
     cookie_parser = commands.add_parser("cookie")
     cookie_parser.add_argument("base")
     cookie_parser.add_argument("plan")
+    path_parser = commands.add_parser("path")
+    path_parser.add_argument("page", choices=("embed", "dashboard"))
+    path_parser.add_argument("plan")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         return prepare(args.plan, args.rows)
+    if args.command == "path":
+        with open(args.plan) as source:
+            print(json.load(source)[f"{args.page}_path"])
+        return 0
     return cookie(args.base, args.plan)
 
 

@@ -14,7 +14,9 @@ prepare` wrote), it also counts one order's requests (POST /cart/add, GET /check
 /checkout), after one order to warm up: this places two real orders in the benchmark's schema.
 With BENCH_COUNTER_PLAN (bench/counter.py prepare's), it counts a prepaid and a COD claim at the
 counter, step by step, after one of each to warm up (releasing the last four orders of the
-first clerk, which the load runs, taking them from the front, never reach).
+first clerk, which the load runs, taking them from the front, never reach). With
+BENCH_PARTNERS_PLAN (bench/partners.py prepare's), the embedded catalog page and the
+publisher's dashboard over its 100,000 ledger rows.
 Exits non-zero if a page doesn't answer as expected.
 """
 
@@ -219,8 +221,39 @@ def main(argv: list[str]) -> int:
                         print(f"    {mode} {step}:")
                         for statement in statements:
                             print(f"      {statement[:300]}")
+        partners_plan = os.environ.get("BENCH_PARTNERS_PLAN")
+        if partners_plan:
+            with open(partners_plan) as f:
+                plan = json.load(f)
+            with app.app_context():
+                counted = count_partners(app.test_client(), engine, plan)
+            for label, statements in counted:
+                print(f"SQL queries per {label}: {len(statements)}")
+                if verbose:
+                    for statement in statements:
+                        print(f"      {statement[:300]}")
         engine.dispose()
     return 0
+
+
+def count_partners(client, engine, plan) -> list[tuple[str, list[str]]]:
+    """The embedded catalog page (anonymous, in its frame) and the publisher's dashboard
+    (logged in), each counted on its second request."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from partners import PASSWORD
+
+    counted = []
+    _, n, statements = count_queries(client, engine, plan["embed_path"], {})
+    counted.append(("embedded catalog page", statements))
+    csrf = _hidden(client.get("/login").get_data(as_text=True), "csrf_token")
+    answer = client.post(
+        "/login", data={"csrf_token": csrf, "email": plan["email"], "password": PASSWORD}
+    )
+    if answer.status_code != 302:
+        raise SystemExit(f"bench: the publisher's login (in-process) answered {answer.status_code}")
+    _, n, statements = count_queries(client, engine, plan["dashboard_path"], {})
+    counted.append(("dashboard page", statements))
+    return counted
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@
 #   counter, prepaid claim: N claims/s; counter, COD claim: N claims/s   (bench/counter.py)
 #   ratio counter-prepaid/livez, ... /healthz; ratio counter-cod/livez, ... /healthz
 #   SQL queries per counter claim: prepaid N (...), COD N (...)
+#   embedded catalog: N req/s; publisher dashboard: N req/s   (bench/partners.py: an app's
+#     frame, and a publisher's dashboard over BENCH_LEDGER_ROWS ledger rows)
+#   ratio embed/livez, /healthz; ratio dashboard/livez, /healthz; SQL queries per page
 # and fails if any endpoint answers anything but 2xx (3xx for the checkout's posts) or drops
 # requests under load, or if any order fails.
 #
@@ -35,6 +38,7 @@
 #                        1 puts every client on the same stock row and branch row)
 #   BENCH_COUNTER_CLIENTS   concurrent clerks, each at a store of its own (default 8)
 #   BENCH_COUNTER_CLAIMS    prepaid and COD orders prepared per clerk (default 400 of each)
+#   BENCH_LEDGER_ROWS    ledger rows of the dashboard's publisher (default 100000)
 #   VENV                 the virtualenv (default: ../.venv next to this script)
 set -euo pipefail
 
@@ -76,6 +80,7 @@ CHECKOUT_ROWS=$(number BENCH_CHECKOUT_ROWS "${BENCH_CHECKOUT_ROWS:-$CHECKOUT_CLI
 [ "$CHECKOUT_ROWS" -le "$CHECKOUT_CLIENTS" ] || die "BENCH_CHECKOUT_ROWS must not exceed BENCH_CHECKOUT_CLIENTS"
 COUNTER_CLIENTS=$(number BENCH_COUNTER_CLIENTS "${BENCH_COUNTER_CLIENTS:-8}")
 COUNTER_CLAIMS=$(number BENCH_COUNTER_CLAIMS "${BENCH_COUNTER_CLAIMS:-400}")
+LEDGER_ROWS=$(number BENCH_LEDGER_ROWS "${BENCH_LEDGER_ROWS:-100000}")
 # The branch search: the picker's htmx fragment, nearest first to a point in Makati (the same
 # path as bench/queries.py's BRANCH_SEARCH).
 BRANCH_SEARCH='/branches/search?near=14.5547,121.0244'
@@ -104,9 +109,10 @@ esac
 OUT=$HERE/out  # gitignored
 mkdir -p "$OUT"
 rm -f "$OUT"/gunicorn.log "$OUT"/setup.log "$OUT"/wrk-*.txt "$OUT"/py-*.txt "$OUT"/checkout-plan.json \
-  "$OUT"/explain-branch-search.txt "$OUT"/counter-plan.json*
+  "$OUT"/explain-branch-search.txt "$OUT"/counter-plan.json* "$OUT"/partners-plan.json
 PLAN=$OUT/checkout-plan.json
 COUNTER_PLAN=$OUT/counter-plan.json
+PARTNERS_PLAN=$OUT/partners-plan.json
 
 # The app's settings, for every step below (migrate, seed, the server, the query count).
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench}
@@ -182,6 +188,11 @@ grep -h '^Demo data' "$OUT/setup.log" | sed 's/^/  /' || true
 # For the counter: clerk logins and orders waiting on their shelves (bench/counter.py prepare).
 "$PY" "$HERE/counter.py" prepare "$COUNTER_PLAN" --clients "$COUNTER_CLIENTS" \
   --claims "$COUNTER_CLAIMS" || die "could not prepare the counter's clerks and orders"
+# For the partners: a publisher's app with BENCH_LEDGER_ROWS ledger rows (bench/partners.py).
+"$PY" "$HERE/partners.py" prepare "$PARTNERS_PLAN" --rows "$LEDGER_ROWS" \
+  || die "could not prepare the partners' app and ledger"
+EMBED_PATH=$("$PY" "$HERE/partners.py" path embed "$PARTNERS_PLAN")
+DASHBOARD_PATH=$("$PY" "$HERE/partners.py" path dashboard "$PARTNERS_PLAN")
 
 step "server: gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads"
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -206,15 +217,19 @@ for i in $(seq 1 60); do  # 30 s at most
   sleep 0.5
 done
 echo "  $BASE (pid $GUNICORN_PID, log bench/out/gunicorn.log)"
+# The publisher's session for the dashboard's runs (wrk sends it as a header).
+PUBLISHER_COOKIE=$("$PY" "$HERE/partners.py" cookie "$BASE" "$PARTNERS_PLAN") \
+  || die "could not log the publisher in"
 
 step "page weight (home page and the CSS/JS it references)"
 BYTES=$("$PY" "$HERE/page_bytes.py" "$BASE/") || die "could not fetch the home page or its assets"
 grep -v '^bytes per home page:' <<<"$BYTES" || true
 
 step "SQL statements per request (test client, same database)"
-QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN BENCH_COUNTER_PLAN=$COUNTER_PLAN "$PY" "$HERE/queries.py") \
+QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN BENCH_COUNTER_PLAN=$COUNTER_PLAN BENCH_PARTNERS_PLAN=$PARTNERS_PLAN \
+  "$PY" "$HERE/queries.py") \
   || die "could not count the queries"
-grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:' \
+grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:\|^SQL queries per embedded catalog page:\|^SQL queries per dashboard page:' \
   <<<"$QUERIES" || true
 
 step "branch search: its statements' plans (EXPLAIN ANALYZE, in-process, same database)"
@@ -253,6 +268,8 @@ measure() {  # measure CLIENT NAME ENDPOINT SECONDS: one run of one endpoint
     wrk:healthz) wrk_run "$2" /healthz "$4" ;;
     wrk:home) wrk_run "$2" / "$4" ;;
     wrk:branch-search) wrk_run "$2" "$BRANCH_SEARCH" "$4" -H 'HX-Request: true' ;;
+    wrk:embed) wrk_run "$2" "$EMBED_PATH" "$4" ;;
+    wrk:dashboard) wrk_run "$2" "$DASHBOARD_PATH" "$4" -H "Cookie: $PUBLISHER_COOKIE" ;;
     py:livez | py:healthz | py:checkout) py_run "$2" "$3" "$4" ;;
     py:counter-prepaid | py:counter-cod) counter_run "$2" "${3#counter-}" "$4" ;;
     *) die "no way to measure $3 with $1" ;;
@@ -266,7 +283,7 @@ step "load: $PAIRS pairs of each page with its baselines (/livez and /healthz, o
   "their order alternating), ${DURATION}s per run, $(wc -l <<<"$RUNS") runs after a ${WARMUP}s" \
   "warm-up of each endpoint: wrk -t$WRK_THREADS -c$CONNECTIONS for home and branch-search, the" \
   "Python client with $CHECKOUT_CLIENTS clients for checkout"
-for endpoint in livez healthz home branch-search; do
+for endpoint in livez healthz home branch-search embed dashboard; do
   measure wrk "warmup-$endpoint" "$endpoint" "$WARMUP"
 done
 for endpoint in livez healthz checkout counter-prepaid counter-cod; do
@@ -321,5 +338,13 @@ echo "  (timed: each claim's whole sequence at the POS with htmx, POST /counter/
   "its panel + POST the label (+ POST the cash for COD); $COUNTER_CLIENTS clerks, one store each)"
 grep '^SQL queries per counter claim:' <<<"$QUERIES"
 echo "aim: every counter step no more statements than a checkout step; see docs/decisions.md"
+echo
+results embed
+echo "  (GET $EMBED_PATH: the catalog inside an app's frame, its theme and frame token)"
+grep '^SQL queries per embedded catalog page:' <<<"$QUERIES"
+results dashboard
+echo "  (GET $DASHBOARD_PATH, logged in: $LEDGER_ROWS ledger rows, as many clicks, 90 days)"
+grep '^SQL queries per dashboard page:' <<<"$QUERIES"
+echo "aim: ratio embed/healthz near catalog/healthz; ratio dashboard/healthz >= half of catalog/healthz"
 
 [ "$failed" -eq 0 ] || die "errors under load (above)"
