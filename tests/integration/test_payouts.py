@@ -464,3 +464,23 @@ def test_only_a_publisher_opens_the_publisher_payout_pages(app, client, make):
     )  # fmt: skip
     assert response.status_code == 403
     assert count(app, PayoutAccount) == 0
+
+
+def test_a_return_after_a_payout_is_taken_from_the_next_one(app, make):
+    one = publisher(make)
+    a = partner_app(app, one.id)
+    approved(app, a, 60_000, None)
+    first = run(app).payout
+    clawback(app, a, 10_000)  # a return of an order the first batch paid
+    with app.app_context():
+        assert payouts.approved_balances() == {one.id: -10_000}
+    assert run(app).payout is None  # nothing to pay: the debt is carried
+    approved(app, a, 70_000)
+    second = run(app).payout
+    assert (first.total, second.total) == (60_000, 60_000)
+    assert balance(app, Bucket.APPROVED, LedgerEntry.app_id == a) == 0
+    assert balance(app, Bucket.PAID, LedgerEntry.app_id == a) == 120_000
+    assert balance(app, Bucket.REVERSED, LedgerEntry.app_id == a) == 10_000
+    with app.app_context():
+        lines = db.session.scalars(sa.select(PayoutLine.amount).order_by(PayoutLine.id)).all()
+    assert lines == [60_000, 60_000]
