@@ -2,7 +2,8 @@
 the shop being on 127.0.0.1, another site) pastes the snippet; a shopper buys inside the frame,
 cash at the store and then by card, with Chromium blocking third-party cookies as it does in
 every Playwright context; the frame reloads mid-checkout and the cart is still there; a page on
-an origin not on the app's list gets no shop.
+an origin not on the app's list gets no shop; the publisher's dashboard shows the click, the
+orders and their pending commission.
 
 The control, in the same test: a plain `SameSite=None; Secure` cookie set by the shop's own
 origin is NOT sent back inside the frame (while a Partitioned one is, and the plain one is when
@@ -19,7 +20,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from shop.auth.models import User
-from shop.demo import DEMO_PUBLISHER
+from shop.demo import DEMO_PASSWORD, DEMO_PUBLISHER
 from shop.embed.partner_demo import DemoApp, make_partner_demo
 from shop.embed.service import embed_snippet, link_url
 from shop.extensions import db
@@ -236,6 +237,24 @@ def test_a_partner_page_embeds_the_shop_and_a_shopper_buys_inside_it(
     expect(frame.get_by_test_id("order-status")).to_have_text("Paid", timeout=15000)
     assert "/embed/" + KEY + "/" in frame.url
     _shot(page, "embed-order-paid-360")
+
+    # The publisher's dashboard (the shop itself, first party): the click, the two orders
+    # placed in the frame and their pending commission.
+    board = page.context.new_page()
+    board.goto(shop + "/login")
+    board.get_by_label("Email").fill(DEMO_PUBLISHER)
+    board.get_by_label("Password").fill(DEMO_PASSWORD)
+    board.get_by_role("button", name="Log in").click()
+    board.wait_for_load_state()
+    board.goto(shop + f"/partners/apps/{app_id}/dashboard?preset=7")
+    stats = board.locator(".board__stats .stat")
+    expect(stats.nth(1)).to_contain_text("orders")
+    expect(stats.nth(1).locator(".stat__n")).to_have_text("2")
+    assert int(stats.nth(0).locator(".stat__n").inner_text().replace(",", "")) >= 1
+    pending = board.locator(".board__commission tr", has_text="Pending").locator("td").last
+    expect(pending).to_have_text(re.compile(r"^₱[1-9][\d,]*\.\d\d$"))
+    screenshot(board, "embed-publisher-dashboard-360")
+    board.close()
 
 
 def test_an_origin_not_on_the_apps_list_cannot_frame_it(partner_page, partner):
