@@ -229,3 +229,20 @@ def test_the_settings_can_be_turned_either_way(monkeypatch, tmp_path):
     config = Config(ENV="production", SECRET_KEY="k" * 40, STRIPE_WEBHOOK_SECRET="whsec_test")
     config.check(tmp_path)
     assert (config.WEBHOOK_ALLOW_PRIVATE, config.WEBHOOK_REQUIRE_HTTPS) == (True, False)
+
+
+def test_the_webhook_channel_brings_its_schedule_and_the_others_keep_the_backoff():
+    from shop.notify import service as notify
+
+    assert notify.CHANNELS["webhook"].schedule == SCHEDULE
+    assert notify.CHANNELS["mail"].schedule is None
+    assert notify.CHANNELS["sms"].schedule is None
+
+
+@pytest.mark.parametrize("schedule", [[], [timedelta(0)], [timedelta(seconds=5), -timedelta(1)]])
+def test_a_schedule_is_one_or_more_positive_waits(schedule):
+    from shop.notify import service as notify
+
+    with pytest.raises(ValueError):
+        notify.register("probe-schedule", lambda message: None, schedule=schedule)
+    assert "probe-schedule" not in notify.CHANNELS
