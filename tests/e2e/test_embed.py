@@ -233,6 +233,7 @@ def test_a_partner_page_embeds_the_shop_and_a_shopper_buys_inside_it(
     frame.get_by_role("button", name=re.compile("Place order")).click()
     expect(frame.get_by_role("heading", name=re.compile(r"Pay ₱"))).to_be_visible()
     _card(frame, "4242424242424242")
+    _shot(page, "embed-pay-360")
     frame.get_by_role("button", name=re.compile(r"^Pay ₱")).click()
     expect(frame.get_by_test_id("order-status")).to_have_text("Paid", timeout=15000)
     assert "/embed/" + KEY + "/" in frame.url
