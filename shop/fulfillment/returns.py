@@ -16,7 +16,8 @@ Decided here (docs/decisions.md, "Returns and PAY CODEs at the counter"):
 - **One return per package.** An order of one package is found by any of the three; an order
   of several asks for the tracking number of the package going back.
 - **The return window** is RETURN_DAYS (default 7) whole days after the package was claimed
-  (its claim event), to the minute; the RETURN CODE expires when it ends.
+  (its claim event), to the minute; a RETURN CODE asked for inside it may be handed in until
+  it ends or RETURN_DROP_OFF_DAYS after it was asked for, whichever is later.
 - **The return's tracking number** is a new tracking number (12 digits, leading 7) kept on the
   RETURN CODE's row (`codes.tracking_number`, unique; `codes.package_id`, unique: one return
   per package ever): the return travels as the same package (same row, same lifecycle), and
