@@ -17,6 +17,7 @@ from shop.cli import run_tick
 from shop.extensions import db
 from shop.fulfillment import returns
 from shop.fulfillment import service as ecms
+from shop.fulfillment.models import Package
 from shop.fulfillment.models import PackageState as S
 from shop.partners import ledger
 from shop.partners import service as partners
@@ -330,6 +331,18 @@ def test_a_partial_line_splits_between_packages_and_the_sums_hold(app, world, sh
     assert sums(app, shop) == {P: 2667, A: 0, R: 2 * 2667, PAID: 0}
     tick(app, clock, MOMENT + timedelta(days=1 + app.config["RETURN_DAYS"]))
     assert sums(app, shop) == {P: 0, A: 2667, R: 2 * 2667, PAID: 0}
+
+
+def test_an_old_package_without_its_lines_reverses_the_whole_order(app, world, shop):
+    order = p.place(app, {shop.boots: 1, shop.tent: 1}, referral=shop.ref, branch=world.a)
+    first = p.packages(app, order.number)[0]
+    with app.app_context(), transaction():  # as a package made before packages kept lines
+        db.session.execute(sa.update(Package).values(lines=None))
+    with app.app_context():
+        ecms.drop_off(first.tracking_number, world.dc_user)
+    with app.app_context():
+        ecms.reject(first.tracking_number, world.dc_user, reason="Box crushed")
+    assert sums(app, shop) == {P: 0, A: 0, R: 2400 + 2667, PAID: 0}
 
 
 def test_an_order_without_a_referral_writes_no_ledger_rows(app, world, shop):
