@@ -221,8 +221,11 @@ def live_app(key: str | None) -> App | None:
     """The approved app with this key, or None (unknown, pending and suspended alike)."""
     if not key or len(key) > 32:
         return None
+    # Its rates load when read (the ledger reads them), not with every framed page.
     return db.session.scalars(
-        sa.select(App).where(App.key == key, App.status == AppStatus.APPROVED)
+        sa.select(App)
+        .where(App.key == key, App.status == AppStatus.APPROVED)
+        .options(sa.orm.lazyload(App.rates))
     ).first()
 
 
