@@ -17,7 +17,6 @@ from shop.web import status_of
 bp = Blueprint("apps_admin", __name__, url_prefix="/admin/apps")
 
 MAX_ITEMS_LISTED = 500  # in the rate form's select; a search narrows it
-MAX_SEARCH = 60
 
 
 def _status(raw) -> AppStatus | None:
@@ -39,8 +38,8 @@ def index():
 
 
 def _item_query() -> str:
-    query, _ = catalog.clean_query(request.args.get("item_q"))
-    return query[:MAX_SEARCH]
+    query, _ = catalog.clean_query(request.args.get("item_q"))  # bounded by catalog.MAX_QUERY
+    return query
 
 
 def _rate_choices(form: RateForm, item_query: str) -> tuple[dict, dict]:

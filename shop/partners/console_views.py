@@ -232,6 +232,7 @@ def _dashboard_page(app_param):
             error=exc,
             args=request.args,
             presets=dashboard.PRESETS,
+            max_days=dashboard.MAX_DAYS,
         ), status_of(exc)
     found = dashboard.dashboard(ids, rng, page)
 
@@ -249,6 +250,7 @@ def _dashboard_page(app_param):
         error=None,
         args=request.args,
         presets=dashboard.PRESETS,
+        max_days=dashboard.MAX_DAYS,
         buckets=dashboard.BUCKETS,
         format_conversion=dashboard.format_conversion,
         page_url=page_url,

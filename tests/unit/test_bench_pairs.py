@@ -13,7 +13,7 @@ spec.loader.exec_module(pairs)
 
 def test_each_page_runs_between_its_baselines_in_alternating_order():
     runs = pairs.schedule(4)
-    assert len(runs) == 4 * 5 * 3
+    assert len(runs) == 4 * 7 * 3
     home = [(name, endpoint) for client, name, endpoint in runs if name.startswith("home")]
     assert home[:6] == [
         ("home-livez-1", "livez"),
@@ -25,13 +25,17 @@ def test_each_page_runs_between_its_baselines_in_alternating_order():
     ]
     # the pages take turns: pair 1 of each page before pair 2 of any
     firsts = [name for _, name, endpoint in runs if endpoint not in pairs.BASELINES]
-    assert firsts[:6] == [
-        "home-1", "branch-search-1", "checkout-1", "counter-prepaid-1", "counter-cod-1", "home-2",
+    assert firsts[:8] == [
+        "home-1", "branch-search-1", "checkout-1", "counter-prepaid-1", "counter-cod-1",
+        "embed-1", "dashboard-1", "home-2",
     ]  # fmt: skip
     # each page by its own client, its baselines by the same one
     assert {client for client, name, _ in runs if name.startswith("checkout")} == {"py"}
     assert {client for client, name, _ in runs if name.startswith("counter")} == {"py"}
     assert {client for client, name, _ in runs if name.startswith("home")} == {"wrk"}
+    assert {client for client, name, _ in runs if name.startswith(("embed", "dashboard"))} == {
+        "wrk"
+    }
 
 
 def _wrk(out: Path, name: str, rate: float, non2xx: int = 0, sockets: str = "") -> None:
