@@ -70,9 +70,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.embed.prefix import EmbedPrefix
     from shop.embed.views import bp as embed_bp
     from shop.fulfillment.views import bp as fulfillment_bp
+    from shop.partners import console_views, payout_views, webhook_views  # noqa: F401  (routes)
     from shop.partners.admin_views import bp as apps_admin_bp
+    from shop.partners.blueprint import bp as partners_bp
     from shop.partners.payout_views import bp as payouts_admin_bp
-    from shop.partners.views import bp as partners_bp
     from shop.payments.views import bp as payments_bp
     from shop.sellers.views import bp as sellers_bp
 

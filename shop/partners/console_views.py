@@ -24,9 +24,9 @@ from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.partners import apps, dashboard
 from shop.partners.apps import AppDetails, AppNotFound
+from shop.partners.blueprint import bp
 from shop.partners.forms import AppForm, PublisherSignupForm, bp_to_percent, percent_to_bp
 from shop.partners.models import AppStatus
-from shop.partners.views import bp
 from shop.web import error_page, status_of
 
 MAX_CATALOG_ITEMS = 500  # the item checkboxes of the app form

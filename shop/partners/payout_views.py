@@ -8,7 +8,7 @@ from shop.auth.access import role_required
 from shop.auth.models import Role
 from shop.errors import InvalidInput
 from shop.partners import payouts
-from shop.partners.views import bp as partners_bp
+from shop.partners.blueprint import bp as partners_bp
 from shop.web import status_of
 
 bp = Blueprint("payouts_admin", __name__, url_prefix="/admin/payouts")

@@ -10,7 +10,7 @@ from shop.auth.models import Role
 from shop.errors import DomainError
 from shop.extensions import limiter
 from shop.notify import webhooks
-from shop.partners.views import bp
+from shop.partners.blueprint import bp
 from shop.web import status_of
 
 OWNER = "publisher"
