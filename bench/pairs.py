@@ -130,7 +130,11 @@ def read(out: Path, client: str, name: str) -> Run:
     path = out / f"{client}-{name}.txt"
     if not path.is_file():
         raise SystemExit(f"bench: missing {path}")
-    return _wrk(path) if client == "wrk" else _py(path)
+    run = _wrk(path) if client == "wrk" else _py(path)
+    if run.rate <= 0:
+        # A ratio over it would divide by zero: say which run got nothing done, and where.
+        raise SystemExit(f"bench: the run {name} ({client}) completed no request: see {path}")
+    return run
 
 
 # --- figures ------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ and ledger rows in every bucket until there are `--rows` ledger rows, and as man
 ledger rows. Everything is written with INSERT ... SELECT over generate_series, in the
 database: 100,000 rows take a few seconds, not the minutes the services would. The rows follow
 the ledger's rules (shop/partners/models.py): every line has its `pending` row; of the lines,
-some move on to `approved`, some of those to `paid`, others to `reversed`. It writes the app's
-key, the publisher's login, the embedded catalog page's path (with a frame token) and the
-dashboard's path to PLAN.json; `path` prints one of those paths.
+some move on to `approved`, some of those to `paid`, others to `reversed`. Then it rolls them
+up into the dashboard's daily sums, as the tick would have (shop.partners.rollup). It writes
+the app's key, the publisher's login, the embedded catalog page's path (with a frame token)
+and the dashboard's path to PLAN.json; `path` prints one of those paths.
 
 `cookie` logs the publisher in (GET /login, POST /login) and prints the session cookie as a
 `Cookie:` header value for wrk.
@@ -144,6 +145,11 @@ def prepare(plan_path: str, rows: int) -> int:
                 sa.text("SELECT count(*) FROM commission_entries WHERE app_id = :app"),
                 {"app": app_id},
             )
+        # What the tick does every half minute: the dashboard's daily sums take in the rows
+        # (all but those of the last few minutes, which it reads live).
+        from shop.partners import rollup
+
+        rolled = rollup.roll_up()
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
         # The embedded catalog page as a frame shows it: the app's prefix with a frame token
@@ -164,7 +170,7 @@ def prepare(plan_path: str, rows: int) -> int:
         json.dump(plan, out)
     print(
         f"  partners: one publisher's app with {ledger_rows:,} ledger rows, {orders:,} orders "
-        f"and {rows:,} clicks over {DAYS} days"
+        f"and {rows:,} clicks over {DAYS} days; {rolled:,} rows rolled up into daily sums"
     )
     return 0
 

@@ -41,11 +41,13 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.config.from_object(config)
 
     from shop import clock
-    from shop.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from shop.extensions import csrf, db, htmx, limiter, login_manager, migrate, tune_engine
 
     clock.init_app(app)
 
     db.init_app(app)
+    with app.app_context():
+        tune_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

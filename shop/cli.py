@@ -165,9 +165,11 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
 def run_tick(*, quiet: bool = False) -> list[str]:
     """One tick: unpaid orders expire (checkout), then the packages' steps
     (shop.fulfillment.timing.tick), then commission past its return window turns approved
-    (shop.partners.service.approve_due: after the packages, so a package made unclaimed in
-    this tick is reversed before its order is looked at). Each step's batch is its own
-    transaction. Returns one line per step (only the steps that did something when `quiet`)."""
+    (shop.partners.service.approve_due: after the packages, so a package made unclaimed in this
+    tick is reversed before its order is looked at), and last the dashboards' daily sums take
+    in the rows older than a few minutes (shop.partners.service.roll_up). Each step's batch is
+    its own transaction. Returns one line per step (only the steps that did something when
+    `quiet`)."""
     from shop.checkout.service import expire_unpaid
     from shop.fulfillment import timing
     from shop.partners import service as partners
@@ -184,6 +186,9 @@ def run_tick(*, quiet: bool = False) -> list[str]:
     approved = partners.approve_due()
     if approved or not quiet:
         lines.append(f"Approved the commission of {_plural(approved, 'order')}.")
+    rolled = partners.roll_up()
+    if rolled or not quiet:
+        lines.append(f"Added {_plural(rolled, 'row')} to the dashboards' daily sums.")
     return lines
 
 

@@ -36,7 +36,19 @@ from shop.checkout.models import Order, OrderLine
 from shop.counter.remittance import _cell as csv_cell
 from shop.errors import InvalidInput
 from shop.extensions import db
-from shop.partners.models import App, Attribution, Bucket, Click, CommissionLine, LedgerEntry
+from shop.partners import rollup
+from shop.partners.models import (
+    App,
+    Attribution,
+    Bucket,
+    Click,
+    CommissionLine,
+    DayFigures,
+    DayItems,
+    DayMoves,
+    LedgerEntry,
+)
+from shop.partners.rollup import sum_of
 from shop.timeutil import MANILA
 
 PRESETS = (7, 30, 90)
@@ -270,80 +282,120 @@ class Dashboard:
         }
 
 
-def _sum(expression) -> sa.ColumnElement:
-    return sa.func.coalesce(sa.func.sum(expression), 0)
-
-
-def _count_if(condition) -> sa.ColumnElement:
-    return _sum(sa.case((condition, 1), else_=0))
-
-
-def _manila_day(column) -> sa.ColumnElement:
-    """The Manila calendar day of a UTC timestamp, in SQL (Manila is UTC+8, with no DST)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.func.date(sa.func.timezone("Asia/Manila", column))
-    return sa.func.date(column, "+8 hours")
-
-
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+# Each figure is read in one statement from two halves that never overlap: the daily sums of
+# the rows up to the source's roll-up mark (partners.rollup), and the rows after the mark
+# themselves (the last few minutes, or everything when the tick never rolled up).
+
+
+def _in_days(table, rng: Range) -> sa.ColumnElement:
+    return table.day.between(rng.first, rng.last)
+
+
+def _in_time(column, rng: Range) -> sa.ColumnElement:
+    return sa.and_(column >= rng.start, column < rng.end)
+
+
+def _zero(name: str) -> sa.ColumnElement:
+    return sa.literal(0, sa.BigInteger).label(name)
+
+
+def _live_clicks(app_ids: Sequence[int]) -> sa.ColumnElement:
+    return sa.and_(Click.app_id.in_(app_ids), Click.id > rollup.mark("clicks"))
+
+
+def _live_orders(app_ids: Sequence[int]) -> sa.ColumnElement:
+    return sa.and_(
+        Attribution.app_id.in_(app_ids), Attribution.order_id > rollup.mark("attributions")
+    )
+
+
+def _live_rows(app_ids: Sequence[int]) -> sa.ColumnElement:
+    return sa.and_(LedgerEntry.app_id.in_(app_ids), LedgerEntry.id > rollup.mark("ledger"))
+
+
+def _is_new(from_bucket) -> sa.ColumnElement:
+    return sa.func.coalesce(from_bucket, rollup.NEW) == rollup.NEW
+
+
 def totals(app_ids: Sequence[int], rng: Range) -> Totals:
-    """The range's figures and the all-time balances: three queries whatever the rows."""
+    """The range's figures and the all-time balances: two queries whatever the rows."""
     if not app_ids:
         return Totals()
-    start, end = rng.start, rng.end
-    clicks = db.session.execute(
+    days = DayFigures
+    unflagged = Attribution.flag.is_(None)
+    parts = sa.union_all(
         sa.select(
-            _count_if(Click.flag.is_(None)).label("clicks"),
-            _count_if(Click.flag.is_not(None)).label("flagged"),
-        ).where(Click.app_id.in_(app_ids), Click.at >= start, Click.at < end)
-    ).one()
-    orders = db.session.execute(
+            days.clicks, days.flagged_clicks, days.orders, days.flagged_orders, days.sales
+        ).where(days.app_id.in_(app_ids), _in_days(days, rng)),
         sa.select(
-            _count_if(Attribution.flag.is_(None)).label("orders"),
-            _count_if(Attribution.flag.is_not(None)).label("flagged"),
-            _sum(sa.case((Attribution.flag.is_(None), Attribution.sales), else_=0)).label("sales"),
-        ).where(
-            Attribution.app_id.in_(app_ids),
-            Attribution.created_at >= start,
-            Attribution.created_at < end,
-        )
+            sa.case((Click.flag.is_(None), 1), else_=0).label("clicks"),
+            sa.case((Click.flag.is_not(None), 1), else_=0).label("flagged_clicks"),
+            _zero("orders"),
+            _zero("flagged_orders"),
+            _zero("sales"),
+        ).where(_live_clicks(app_ids), _in_time(Click.at, rng)),
+        sa.select(
+            _zero("clicks"),
+            _zero("flagged_clicks"),
+            sa.case((unflagged, 1), else_=0).label("orders"),
+            sa.case((unflagged, 0), else_=1).label("flagged_orders"),
+            sa.case((unflagged, Attribution.sales), else_=0).label("sales"),
+        ).where(_live_orders(app_ids), _in_time(Attribution.created_at, rng)),
+    ).subquery()
+    found = db.session.execute(
+        sa.select(*(sum_of(column).label(column.name) for column in parts.c))
     ).one()
     moved, balances = _bucket_sums(app_ids, rng)
     return Totals(
-        clicks=int(clicks.clicks),
-        flagged_clicks=int(clicks.flagged),
-        orders=int(orders.orders),
-        flagged_orders=int(orders.flagged),
-        sales=int(orders.sales),
+        clicks=int(found.clicks),
+        flagged_clicks=int(found.flagged_clicks),
+        orders=int(found.orders),
+        flagged_orders=int(found.flagged_orders),
+        sales=int(found.sales),
         moved=moved,
         balances=balances,
     )
 
 
 def _bucket_sums(app_ids: Sequence[int], rng: Range | None) -> tuple[dict, dict]:
-    """Per bucket: its balance's change over `rng` and its all-time balance. One query, one
-    pass over the apps' rows: the database sums the amounts per (into, out of, in the range)
-    group, at most 14 groups; each bucket is then what its groups moved in less what they
-    moved out (a few additions of those sums, not of rows)."""
-    entry = LedgerEntry
-    in_range = (
-        sa.case((sa.and_(entry.created_at >= rng.start, entry.created_at < rng.end), 1), else_=0)
-        if rng is not None
-        else sa.literal(0)
-    ).label("in_range")
+    """Per bucket: its balance's change over `rng` and its all-time balance. One query: the
+    database sums the amounts per (into, out of, in the range) group, at most 14 groups; each
+    bucket is then what its groups moved in less what they moved out (a few additions of those
+    sums, not of rows)."""
+    moves, entry = DayMoves, LedgerEntry
+    if rng is None:
+        rolled_in_range = live_in_range = sa.literal(0)
+    else:
+        rolled_in_range = sa.case((_in_days(moves, rng), 1), else_=0)
+        live_in_range = sa.case((_in_time(entry.created_at, rng), 1), else_=0)
+    parts = sa.union_all(
+        sa.select(
+            moves.bucket,
+            moves.from_bucket,
+            rolled_in_range.label("in_range"),
+            moves.amount.label("amount"),
+        ).where(moves.app_id.in_(app_ids)),
+        sa.select(
+            entry.bucket,
+            sa.func.coalesce(entry.from_bucket, rollup.NEW).label("from_bucket"),
+            live_in_range.label("in_range"),
+            entry.amount,
+        ).where(_live_rows(app_ids)),
+    ).subquery()
     groups = db.session.execute(
-        sa.select(entry.bucket, entry.from_bucket, in_range, _sum(entry.amount).label("amount"))
-        .where(entry.app_id.in_(app_ids))
-        .group_by(entry.bucket, entry.from_bucket, in_range)
+        sa.select(
+            parts.c.bucket, parts.c.from_bucket, parts.c.in_range, sum_of(parts.c.amount)
+        ).group_by(parts.c.bucket, parts.c.from_bucket, parts.c.in_range)
     )
     moved = dict.fromkeys(BUCKETS, 0)
     balances = dict.fromkeys(BUCKETS, 0)
     for into, out_of, inside, amount in groups:
         for into_or_out, sign in ((into, 1), (out_of, -1)):
-            if into_or_out is None:
+            if not into_or_out:  # new commission came from no bucket
                 continue
             bucket = Bucket(into_or_out)
             balances[bucket] += sign * int(amount)
@@ -359,57 +411,55 @@ def balances(app_ids: Sequence[int]) -> dict:
     return _bucket_sums(app_ids, None)[1]
 
 
-def _effect_sql() -> sa.ColumnElement:
+def _live_effect() -> sa.ColumnElement:
     entry = LedgerEntry
-    return sa.case(
-        (entry.from_bucket.is_(None), entry.amount),
-        (entry.bucket == Bucket.REVERSED, -entry.amount),
-        else_=0,
-    )
+    return rollup.effect_sql(entry.bucket, entry.from_bucket.is_(None), entry.amount)
 
 
 def daily(app_ids: Sequence[int], rng: Range) -> list[Day]:
-    """Every day of the range (days without anything are zeros): three GROUP BY queries."""
+    """Every day of the range (days without anything are zeros): one GROUP BY query."""
     found: dict[date, list[int]] = {day: [0, 0, 0] for day in rng.dates()}
     if app_ids:
-        start, end = rng.start, rng.end
-        clicks_day = _manila_day(Click.at)
-        clicks = db.session.execute(
-            sa.select(clicks_day.label("day"), sa.func.count().label("n"))
-            .where(
-                Click.app_id.in_(app_ids),
-                Click.at >= start,
-                Click.at < end,
-                Click.flag.is_(None),
-            )
-            .group_by(clicks_day)
-        )
-        orders_day = _manila_day(Attribution.created_at)
-        orders = db.session.execute(
-            sa.select(orders_day.label("day"), sa.func.count().label("n"))
-            .where(
-                Attribution.app_id.in_(app_ids),
-                Attribution.created_at >= start,
-                Attribution.created_at < end,
+        days, moves, entry = DayFigures, DayMoves, LedgerEntry
+        one = sa.literal(1, sa.BigInteger)
+        parts = sa.union_all(
+            sa.select(
+                days.day, days.clicks, days.orders.label("orders"), _zero("commission")
+            ).where(days.app_id.in_(app_ids), _in_days(days, rng)),
+            sa.select(
+                moves.day,
+                _zero("clicks"),
+                _zero("orders"),
+                rollup.effect_sql(moves.bucket, _is_new(moves.from_bucket), moves.amount),
+            ).where(moves.app_id.in_(app_ids), _in_days(moves, rng)),
+            sa.select(rollup.manila_day(Click.at), one, _zero("orders"), _zero("commission")).where(
+                _live_clicks(app_ids), _in_time(Click.at, rng), Click.flag.is_(None)
+            ),
+            sa.select(
+                rollup.manila_day(Attribution.created_at),
+                _zero("clicks"),
+                one,
+                _zero("commission"),
+            ).where(
+                _live_orders(app_ids),
+                _in_time(Attribution.created_at, rng),
                 Attribution.flag.is_(None),
-            )
-            .group_by(orders_day)
+            ),
+            sa.select(
+                rollup.manila_day(entry.created_at),
+                _zero("clicks"),
+                _zero("orders"),
+                _live_effect(),
+            ).where(_live_rows(app_ids), _in_time(entry.created_at, rng)),
+        ).subquery()
+        day, clicks, orders, commission = parts.c
+        result = db.session.execute(
+            sa.select(day, sum_of(clicks), sum_of(orders), sum_of(commission)).group_by(day)
         )
-        entries_day = _manila_day(LedgerEntry.created_at)
-        commission = db.session.execute(
-            sa.select(entries_day.label("day"), _sum(_effect_sql()).label("n"))
-            .where(
-                LedgerEntry.app_id.in_(app_ids),
-                LedgerEntry.created_at >= start,
-                LedgerEntry.created_at < end,
-            )
-            .group_by(entries_day)
-        )
-        for index, result in enumerate((clicks, orders, commission)):
-            for day, n in result:
-                slot = found.get(_as_date(day))
-                if slot is not None:
-                    slot[index] = int(n)
+        for when, *values in result:
+            slot = found.get(_as_date(when))
+            if slot is not None:
+                slot[:] = [int(value) for value in values]
     return [Day(day, *values) for day, values in found.items()]
 
 
@@ -419,26 +469,43 @@ def top_items(app_ids: Sequence[int], rng: Range, limit: int = TOP_ITEMS) -> lis
     rows earned on them (the sum of their effects). One query."""
     if not app_ids:
         return []
-    entry, line = LedgerEntry, CommissionLine
+    items, entry, line = DayItems, LedgerEntry, CommissionLine
     new = entry.from_bucket.is_(None)
-    sales = _sum(sa.case((new, entry.units * line.unit_price), else_=0))
+
+    def of_line(column):
+        # Looked up row by row (the rows after the mark are a few minutes' worth): a join
+        # here would have the planner, which cannot know the mark, hash every order line.
+        return (
+            sa.select(column)
+            .select_from(line)
+            .join(OrderLine, OrderLine.id == line.order_line_id)
+            .where(line.id == entry.line_id)
+            .scalar_subquery()
+        )
+
+    parts = sa.union_all(
+        sa.select(items.item_id, items.name, items.units, items.sales, items.commission).where(
+            items.app_id.in_(app_ids), _in_days(items, rng)
+        ),
+        sa.select(
+            of_line(line.item_id),
+            of_line(OrderLine.name),
+            sa.case((new, entry.units), else_=0).label("units"),
+            sa.case((new, entry.units * of_line(line.unit_price)), else_=0).label("sales"),
+            _live_effect().label("commission"),
+        ).where(_live_rows(app_ids), _in_time(entry.created_at, rng), entry.line_id.is_not(None)),
+    ).subquery()
+    sales = sum_of(parts.c.sales)
     statement = (
         sa.select(
-            line.item_id,
-            sa.func.max(OrderLine.name).label("name"),
-            _sum(sa.case((new, entry.units), else_=0)).label("units"),
+            parts.c.item_id,
+            sa.func.max(parts.c.name).label("name"),
+            sum_of(parts.c.units).label("units"),
             sales.label("sales"),
-            _sum(_effect_sql()).label("commission"),
+            sum_of(parts.c.commission).label("commission"),
         )
-        .join(line, line.id == entry.line_id)
-        .join(OrderLine, OrderLine.id == line.order_line_id)
-        .where(
-            entry.app_id.in_(app_ids),
-            entry.created_at >= rng.start,
-            entry.created_at < rng.end,
-        )
-        .group_by(line.item_id)
-        .order_by(sales.desc(), sa.literal_column("commission").desc(), line.item_id)
+        .group_by(parts.c.item_id)
+        .order_by(sales.desc(), sa.literal_column("commission").desc(), parts.c.item_id)
         .limit(limit)
     )
     return [
@@ -447,33 +514,41 @@ def top_items(app_ids: Sequence[int], rng: Range, limit: int = TOP_ITEMS) -> lis
     ]
 
 
-def _rows_statement(app_ids: Sequence[int], rng: Range):
+def _rows_statement(app_ids: Sequence[int], rng: Range, page: int | None = None):
+    """The range's ledger rows with their app, order and item names, newest first: all of
+    them, or one page of them. A page's rows are chosen first and only then joined to the
+    names: joined before the LIMIT, the planner sizes its lookups for the whole range's rows
+    (PostgreSQL allocates Memoize caches that big: milliseconds for fifty rows)."""
     entry, line = LedgerEntry, CommissionLine
-    return (
+    rows = sa.select(entry).where(
+        entry.app_id.in_(app_ids),
+        entry.created_at >= rng.start,
+        entry.created_at < rng.end,
+    )
+    newest_first = (entry.created_at.desc(), entry.id.desc())
+    if page is not None:
+        rows = rows.order_by(*newest_first).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    chosen = rows.subquery()
+    statement = (
         sa.select(
-            entry.id,
-            entry.created_at,
-            entry.app_id,
+            chosen.c.id,
+            chosen.c.created_at,
+            chosen.c.app_id,
             App.name.label("app_name"),
             Order.number.label("order_number"),
             OrderLine.name.label("item_name"),
-            entry.bucket,
-            entry.from_bucket,
-            entry.units,
-            entry.amount,
-            entry.reason,
+            chosen.c.bucket,
+            chosen.c.from_bucket,
+            chosen.c.units,
+            chosen.c.amount,
+            chosen.c.reason,
         )
-        .join(App, App.id == entry.app_id)
-        .outerjoin(Order, Order.id == entry.order_id)
-        .outerjoin(line, line.id == entry.line_id)
+        .join(App, App.id == chosen.c.app_id)
+        .outerjoin(Order, Order.id == chosen.c.order_id)
+        .outerjoin(line, line.id == chosen.c.line_id)
         .outerjoin(OrderLine, OrderLine.id == line.order_line_id)
-        .where(
-            entry.app_id.in_(app_ids),
-            entry.created_at >= rng.start,
-            entry.created_at < rng.end,
-        )
-        .order_by(entry.created_at.desc(), entry.id.desc())
     )
+    return statement.order_by(chosen.c.created_at.desc(), chosen.c.id.desc())
 
 
 def _row(result_row) -> Row:
@@ -503,16 +578,15 @@ def ledger_page(app_ids: Sequence[int], rng: Range, page: int = 1) -> Page:
     """One page of the range's ledger rows, newest first: two queries (the page, the count)."""
     if not app_ids:
         return Page([], 0, page)
-    total = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(LedgerEntry)
-        .where(
-            LedgerEntry.app_id.in_(app_ids),
-            LedgerEntry.created_at >= rng.start,
-            LedgerEntry.created_at < rng.end,
-        )
-    )
-    statement = _rows_statement(app_ids, rng).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    moves = DayMoves
+    parts = sa.union_all(
+        sa.select(moves.rows).where(moves.app_id.in_(app_ids), _in_days(moves, rng)),
+        sa.select(sa.literal(1, sa.BigInteger).label("rows")).where(
+            _live_rows(app_ids), _in_time(LedgerEntry.created_at, rng)
+        ),
+    ).subquery()
+    total = db.session.scalar(sa.select(sum_of(parts.c.rows)))
+    statement = _rows_statement(app_ids, rng, page)
     rows = [_row(r) for r in db.session.execute(statement)] if total else []
     return Page(rows, int(total), page)
 

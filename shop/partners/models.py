@@ -15,7 +15,7 @@ moved into it less the sum of what moved out of it, computed in SQL (see partner
 """
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -255,3 +255,67 @@ class PayoutAccount(db.Model):
     bank: Mapped[str] = mapped_column(sa.String(80))
     account_number: Mapped[str] = mapped_column(sa.String(34))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+# --- the dashboard's daily roll-ups (partners.rollup) ------------------------------------------
+#
+# Sums per app and Manila day of the append-only rows above, added to by the tick. Each table
+# covers exactly the rows up to its source's watermark (RollupMark): the dashboard reads these
+# sums for those rows and the source table itself for the rows after the mark, so its figures
+# are the same whether the tick rolled up a minute ago, a day ago or never.
+
+
+class RollupMark(db.Model):
+    """How far a source table has been rolled up: every row with id <= last_id is in the sums,
+    no row after it is. `source` is "clicks", "attributions" or "ledger"."""
+
+    __tablename__ = "partner_rollup_marks"
+
+    source: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    last_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    rolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DayFigures(db.Model):
+    """One app's clicks and attributed orders on one Manila day (the rolled-up part)."""
+
+    __tablename__ = "partner_days"
+
+    app_id: Mapped[int] = mapped_column(sa.ForeignKey("apps.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    clicks: Mapped[int] = mapped_column(default=0, server_default="0")  # not flagged
+    flagged_clicks: Mapped[int] = mapped_column(default=0, server_default="0")
+    orders: Mapped[int] = mapped_column(default=0, server_default="0")  # not flagged
+    flagged_orders: Mapped[int] = mapped_column(default=0, server_default="0")
+    # centavos: the unflagged orders' lines' subtotal
+    sales: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
+class DayMoves(db.Model):
+    """What one app's ledger rows of one Manila day moved from one bucket into another:
+    `from_bucket` is "" for new commission (a row from no bucket)."""
+
+    __tablename__ = "partner_day_moves"
+
+    app_id: Mapped[int] = mapped_column(sa.ForeignKey("apps.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    bucket: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    from_bucket: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")  # centavos
+
+
+class DayItems(db.Model):
+    """One app's ledger rows of one Manila day, per item: the units and sales of new
+    commission (rows from no bucket) and the commission earned (the sum of the rows' effects,
+    see partners.dashboard.effect)."""
+
+    __tablename__ = "partner_day_items"
+
+    app_id: Mapped[int] = mapped_column(sa.ForeignKey("apps.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("items.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    units: Mapped[int] = mapped_column(default=0, server_default="0")
+    sales: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")  # centavos
+    commission: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

@@ -1,10 +1,11 @@
 """Partners' face for the rest of the shop: what checkout, the ECMS, the embed and the tick call.
 
 Each function joins the caller's transaction and only flushes (checkout's place_order and
-expiry, the ECMS's package moves), except `record_click` (a public call from a view) and
-`approve_due` (the tick), which run their own. The rules are in attribution.py (who an order
-is credited to) and ledger.py (rates, rounding, the rows); see docs/decisions.md,
-"Commission: attribution and the ledger (#11)".
+expiry, the ECMS's package moves), except `record_click` (a public call from a view), and
+`approve_due` and `roll_up` (the tick), which run their own. The rules are in attribution.py
+(who an order is credited to), ledger.py (rates, rounding, the rows) and rollup.py (the
+dashboard's daily sums); see docs/decisions.md, "Commission: attribution and the ledger
+(#11)".
 """
 
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from shop import clock
 from shop.checkout import service as checkout
-from shop.partners import ledger
+from shop.partners import ledger, rollup
 from shop.partners.attribution import (  # noqa: F401  (the facade names them for callers)
     Referral,
     attribute,
@@ -83,3 +84,9 @@ def approve_due(now: datetime | None = None, batch: int = 200) -> int:
     """The tick's approvals: every order whose commission is due turns approved (ledger
     .approve_due: batch after batch, each its own transaction). Returns how many orders."""
     return ledger.approve_due(now=now, batch=batch)
+
+
+def roll_up(now: datetime | None = None) -> int:
+    """The tick's roll-up of the dashboard's daily sums (partners.rollup.roll_up: batch after
+    batch, each its own transaction). Returns how many rows' ids it moved over."""
+    return rollup.roll_up(now=now)

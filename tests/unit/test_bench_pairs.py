@@ -98,3 +98,11 @@ def test_any_failed_request_in_any_run_fails_the_check(tmp_path, capsys):
     assert "warmup-home: 3 non-2xx" in said
     assert "branch-search-4: socket errors" in said
     assert "checkout-2: 1 failed requests" in said
+
+
+def test_a_run_that_completed_nothing_is_a_clear_failure_not_a_crash(tmp_path):
+    # A baseline run next to a page slow enough to starve it: no ZeroDivisionError, a message.
+    _fill(tmp_path, 5, [200] * 5)
+    _wrk(tmp_path, "home-livez-3", 0)
+    with pytest.raises(SystemExit, match=r"home-livez-3 \(wrk\) completed no request"):
+        pairs.results(tmp_path, 5, "home", [])
