@@ -247,6 +247,7 @@ def _dashboard_page(app_param):
         apps=mine,
         chosen=chosen,
         board=found,
+        app_names={a.id: a.name for a in mine},
         error=None,
         args=request.args,
         presets=dashboard.PRESETS,

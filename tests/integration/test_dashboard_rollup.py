@@ -14,6 +14,7 @@ from shop.auth.models import Role
 from shop.extensions import db
 from shop.partners import dashboard, rollup
 from shop.partners.models import App, DayFigures, DayItems, DayMoves, LedgerEntry, RollupMark
+from tests.conftest import log_in
 from tests.integration.test_dashboard import NOW, _expected, seed
 from tests.integration.test_payments import _race
 
@@ -206,3 +207,56 @@ def test_control_without_the_lock_rows_are_added_twice(app, two_apps, monkeypatc
     results = _racing(app, monkeypatch)
     assert sum(results) > sum(_marks(app).values()), results  # the race is real
     assert _rolled_rows(app) > len(_ledger(app))
+
+
+# --- a dashboard seen again ---------------------------------------------------------------------
+
+
+def test_a_page_seen_again_costs_one_query_until_its_rows_change(app, make, two_apps,
+                                                                 count_queries):  # fmt: skip
+    app_ids, _ = two_apps
+    rng = dashboard.parse_range(None, None, "30", today=NOW.date())
+    with app.app_context():
+        first = dashboard.dashboard(app_ids, rng)
+        with count_queries() as queries:
+            again = dashboard.dashboard(app_ids, rng)
+        assert again == first and len(queries) == 1
+        with count_queries() as queries:
+            dashboard.dashboard(app_ids, rng, page=2)  # another page: computed
+        assert len(queries) > 1
+        partner, other = db.session.get(App, app_ids[0]), make.partner_app()
+    # Another app's sale changes nothing here; one of these apps' sales shows at once.
+    item = make.item(price=7000)
+    seed(app, other, item, orders=2, start=NOW - timedelta(hours=2), clicks=2)
+    with app.app_context(), count_queries() as queries:
+        assert dashboard.dashboard(app_ids, rng) == first
+    assert len(queries) == 1
+    seed(app, partner, item, orders=1, start=NOW - timedelta(hours=1), clicks=1)
+    with app.app_context():
+        after = dashboard.dashboard(app_ids, rng)
+    assert after.totals.orders == first.totals.orders + 1
+    assert after.totals.clicks == first.totals.clicks + 1
+    # A roll-up moves the marks: computed again, to the same figures.
+    with app.app_context():
+        rollup.roll_up(now=NOW + timedelta(days=30))
+        with count_queries() as queries:
+            assert dashboard.dashboard(app_ids, rng) == after
+        assert len(queries) > 1
+
+
+def test_the_page_names_the_apps_as_they_are_now(app, make, clock):
+    clock.set(NOW)
+    user = make.user(Role.PUBLISHER)
+    first = make.partner_app(publisher_id=user.id, name="Old name")
+    make.partner_app(publisher_id=user.id)
+    seed(app, first, make.item(), orders=2, start=NOW - timedelta(days=1))
+    client = app.test_client()
+    log_in(client, user.email)
+    assert "Old name" in client.get("/partners/dashboard").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(App, first.id).name = "New name"
+        db.session.commit()
+    page = client.get("/partners/dashboard").get_data(as_text=True)
+    assert "New name" in page and "Old name" not in page
+    ledger = client.get("/partners/dashboard/ledger.csv").get_data(as_text=True)
+    assert "New name" in ledger
