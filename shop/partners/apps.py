@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from shop import clock
 from shop.admin import audit
@@ -193,8 +194,14 @@ def _apply(app: App, details: AppDetails) -> None:
 
 
 def apps_of(publisher_id: int) -> list[App]:
+    """The publisher's apps, oldest first (their rate overrides load only if read)."""
     return list(
-        db.session.scalars(sa.select(App).where(App.publisher_id == publisher_id).order_by(App.id))
+        db.session.scalars(
+            sa.select(App)
+            .where(App.publisher_id == publisher_id)
+            .order_by(App.id)
+            .options(lazyload(App.rates))
+        )
     )
 
 
