@@ -238,7 +238,7 @@ def main(argv: list[str]) -> int:
 
 def count_partners(client, engine, plan) -> list[tuple[str, list[str]]]:
     """The embedded catalog page (anonymous, in its frame) and the publisher's dashboard
-    (logged in), each counted on its second request."""
+    (logged in), each counted on its second request (the dashboard on its first as well)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from partners import PASSWORD
 
@@ -251,8 +251,11 @@ def count_partners(client, engine, plan) -> list[tuple[str, list[str]]]:
     )
     if answer.status_code != 302:
         raise SystemExit(f"bench: the publisher's login (in-process) answered {answer.status_code}")
-    _, n, statements = count_queries(client, engine, plan["dashboard_path"], {})
-    counted.append(("dashboard page", statements))
+    # The first request computes the page; the second, its rows unchanged, is the page seen
+    # again (shop.partners.dashboard.version), which is what wrk measures after each worker's
+    # first request.
+    computed, n, statements = count_queries(client, engine, plan["dashboard_path"], {})
+    counted.append((f"dashboard page (computed: {computed}; seen again)", statements))
     return counted
 
 

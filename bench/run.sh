@@ -229,7 +229,7 @@ step "SQL statements per request (test client, same database)"
 QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN BENCH_COUNTER_PLAN=$COUNTER_PLAN BENCH_PARTNERS_PLAN=$PARTNERS_PLAN \
   "$PY" "$HERE/queries.py") \
   || die "could not count the queries"
-grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:\|^SQL queries per embedded catalog page:\|^SQL queries per dashboard page:' \
+grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:\|^SQL queries per embedded catalog page:\|^SQL queries per dashboard page' \
   <<<"$QUERIES" || true
 
 step "branch search: its statements' plans (EXPLAIN ANALYZE, in-process, same database)"
@@ -343,8 +343,9 @@ results embed
 echo "  (GET $EMBED_PATH: the catalog inside an app's frame, its theme and frame token)"
 grep '^SQL queries per embedded catalog page:' <<<"$QUERIES"
 results dashboard
-echo "  (GET $DASHBOARD_PATH, logged in: $LEDGER_ROWS ledger rows, as many clicks, 90 days)"
-grep '^SQL queries per dashboard page:' <<<"$QUERIES"
+echo "  (GET $DASHBOARD_PATH, logged in: $LEDGER_ROWS ledger rows, as many clicks, 90 days;"
+echo "   the rows do not change under wrk, so after each worker's first request it is the page seen again)"
+grep '^SQL queries per dashboard page' <<<"$QUERIES"
 echo "aim: ratio embed/healthz near catalog/healthz; ratio dashboard/healthz >= half of catalog/healthz"
 
 [ "$failed" -eq 0 ] || die "errors under load (above)"
