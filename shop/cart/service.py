@@ -216,10 +216,16 @@ def without(contents: Mapping, item_id: int) -> Contents:
     return new
 
 
-def add_item(contents: Mapping, item_id: int, quantity: int) -> tuple[Contents, Item]:
-    """Add `quantity` of an item to what the cart already holds. Raises ItemNotFound,
+def add_item(
+    contents: Mapping, item_id: int, quantity: int, scope=None
+) -> tuple[Contents, Item]:
+    """Add `quantity` of an item to what the cart already holds. Inside a partner app's frame,
+    `scope` is the app's choice of the catalog (shop.embed.service.catalog_scope): an item it
+    doesn't offer is not found there, as its page is not. Raises ItemNotFound,
     InvalidQuantity, OutOfStock, CartFull."""
     item = _item(item_id)
+    if not catalog.in_scope(item, scope):
+        raise catalog.ItemNotFound()
     already = normalize(contents).get(str(item.id), 0)
     if already and already + quantity > MAX_QUANTITY:
         raise InvalidQuantity(

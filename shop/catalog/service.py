@@ -53,6 +53,7 @@ class CategoryInfo(FromRow):
 
 CARD_COLUMNS = (
     Item.id,
+    Item.category_id,
     Item.slug,
     Item.name,
     Item.price,
@@ -74,6 +75,7 @@ class ItemCard(FromRow):
     with `ItemCard.from_rows(...)`, which reads each field from the column of its name."""
 
     id: int
+    category_id: int
     slug: str
     name: str
     price: int
@@ -233,6 +235,12 @@ def _scope_conditions(scope) -> list:
     return [
         sa.or_(Item.category_id.in_(list(scope.category_ids)), Item.id.in_(list(scope.item_ids)))
     ]
+
+
+def in_scope(item: Item | ItemCard, scope) -> bool:
+    """Does a partner app's choice of the catalog (see list_items) offer this item? The whole
+    catalog (`scope` None) offers every item."""
+    return scope is None or item.category_id in scope.category_ids or item.id in scope.item_ids
 
 
 def scoped_categories(categories: list[CategoryInfo], scope) -> list[CategoryInfo]:

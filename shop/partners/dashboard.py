@@ -654,7 +654,7 @@ class _Recent:
             self._found.clear()
 
 
-RECENT_BOARDS = 256  # per process: each a few kilobytes
+RECENT_BOARDS = 128  # per process: each a few kilobytes (a year of days: about 100 kB)
 _recent = _Recent(RECENT_BOARDS)
 
 

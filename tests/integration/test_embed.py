@@ -300,6 +300,31 @@ def _checkout_in_frame(client, prefix, branch, payment="cod"):
     return client.post(prefix + "/checkout", data=data)
 
 
+def test_the_frames_cart_takes_only_what_the_app_offers(client, make):
+    shown, hidden = make.category(name="Shown"), make.category(name="Hidden")
+    inside = make.item(name="Inside thing", category_id=shown.id)
+    picked = make.item(name="Picked thing", category_id=hidden.id)
+    outside = make.item(name="Outside thing", category_id=hidden.id)
+    partner = make.partner_app(category_ids=[shown.id], item_ids=[picked.id])
+    prefix = enter(client, partner)
+    assert _add_in_frame(client, prefix, inside).status_code == 303
+    assert _add_in_frame(client, prefix, picked).status_code == 303
+    # An item the app doesn't offer, posted by its id: not found here, and not in the cart.
+    token = csrf_token(client, prefix + f"/items/{inside.slug}")  # its own page is a 404
+    refused = client.post(
+        prefix + "/cart/add", data={"item_id": outside.id, "quantity": 1, "csrf_token": token}
+    )
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/cart")
+    cart = text(client.get(prefix + "/cart"))
+    assert "Inside thing" in cart and "Picked thing" in cart and "Outside thing" not in cart
+    assert "find that item" in cart  # the flash says so (ItemNotFound's message)
+    # The shop's own cart offers everything.
+    token = csrf_token(client, f"/items/{outside.slug}")
+    added = client.post("/cart/add", data={"item_id": outside.id, "csrf_token": token})
+    assert added.status_code == 303
+    assert "Outside thing" in text(client.get("/cart"))
+
+
 def test_the_frame_has_its_own_partitioned_session_cookie(app, client, make):
     partner = make.partner_app()
     item = make.item()

@@ -18,6 +18,7 @@ ENGINE = sa.create_engine("sqlite://")
 
 CARD = ItemCard(
     id=7,
+    category_id=3,
     slug="sarap-chips",
     name="Sarap Chips",
     price=4500,
@@ -86,7 +87,8 @@ def test_building_by_position_would_swap_fields_so_the_test_above_can_fail():
     # The control: the same reordered row, read by position, is a different (wrong) card.
     names = [f.name for f in fields(CARD)]
     order = names[:]
-    order[3], order[4] = order[4], order[3]  # price and stock change places
+    price, stock = order.index("price"), order.index("stock")
+    order[price], order[stock] = order[stock], order[price]  # price and stock change places
     row = _row(CARD, order)
     wrong = ItemCard(*row)
     assert (wrong.price, wrong.stock) == (CARD.stock, CARD.price)
