@@ -216,9 +216,7 @@ def without(contents: Mapping, item_id: int) -> Contents:
     return new
 
 
-def add_item(
-    contents: Mapping, item_id: int, quantity: int, scope=None
-) -> tuple[Contents, Item]:
+def add_item(contents: Mapping, item_id: int, quantity: int, scope=None) -> tuple[Contents, Item]:
     """Add `quantity` of an item to what the cart already holds. Inside a partner app's frame,
     `scope` is the app's choice of the catalog (shop.embed.service.catalog_scope): an item it
     doesn't offer is not found there, as its page is not. Raises ItemNotFound,

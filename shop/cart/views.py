@@ -62,9 +62,7 @@ def add():
     try:
         item_id = _item_id(request.form.get("item_id"))
         quantity = service.parse_quantity(request.form.get("quantity", "1"))
-        contents, item = service.add_item(
-            session.get("cart"), item_id, quantity, catalog_scope()
-        )
+        contents, item = service.add_item(session.get("cart"), item_id, quantity, catalog_scope())
     except DomainError as exc:
         if is_htmx():
             return render_template("cart/_added.html", error=exc.message), status_of(exc)
@@ -104,9 +102,7 @@ def restore(item_id: int):
     """Put a removed line back (the Undo next to "Removed ..."), as far as stock allows."""
     try:
         quantity = service.parse_quantity(request.form.get("quantity"))
-        contents, item = service.add_item(
-            session.get("cart"), item_id, quantity, catalog_scope()
-        )
+        contents, item = service.add_item(session.get("cart"), item_id, quantity, catalog_scope())
     except DomainError as exc:
         return _failed(exc)
     _store(contents)
