@@ -626,3 +626,20 @@ def test_control_without_locks_or_the_due_recheck_two_workers_take_the_same_rows
     for thread in threads:
         thread.join(30)
     assert taken["A"] & taken["B"]  # both would deliver these
+
+
+def test_the_outbox_page_counts_each_message_against_its_own_kinds_attempts(app, client, make):
+    """Mail gets OUTBOX_MAX_ATTEMPTS; a webhook delivery its schedule's (12 waits, 13 tries)."""
+    from shop.notify import webhooks
+
+    with app.app_context(), transaction():
+        mail = notify.enqueue_mail("a@example.com", "Hi", "Hello.")
+        hook = notify.enqueue(webhooks.KIND, {"type": "commission.pending", "endpoint_id": 7})
+        for message_id in (mail, hook):
+            row = db.session.get(OutboxMessage, message_id)
+            row.attempts, row.last_error = 3, "refused"  # failing, to be tried again
+    log_in(client, make.user(role=Role.ADMIN).email)
+    page = text(client.get("/admin/outbox"))
+    assert f"3 of {app.config['OUTBOX_MAX_ATTEMPTS']}" in page
+    assert f"3 of {len(webhooks.SCHEDULE) + 1}" in page
+    assert "webhook commission.pending to endpoint 7" in page
