@@ -61,6 +61,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
     rules.init_app(app)
 
     from shop.admin.views import bp as admin_bp
+    from shop.api import branches_views  # noqa: F401  (its routes, on api_bp)
+    from shop.api.blueprint import bp as api_bp
     from shop.auth.views import bp as auth_bp
     from shop.branches.views import bp as branches_bp
     from shop.cart.views import bp as cart_bp
@@ -93,6 +95,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(partners_bp)
     app.register_blueprint(payouts_admin_bp)  # /admin/payouts (shop.partners.payout_views)
     app.register_blueprint(apps_admin_bp)
+    app.register_blueprint(api_bp)  # /api/v1 (the merchant API)
     # The embed last: its after_request (framing headers) runs after every view, and its
     # prefix moves /embed/<key>/<token> into SCRIPT_NAME before anything else sees the path.
     app.register_blueprint(embed_bp)

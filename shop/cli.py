@@ -65,6 +65,26 @@ def create_user(email: str, name: str, role: str, branch: str | None, password: 
     click.echo(f"Created {user.role.label} {user.email}{where}.")
 
 
+@shop_cli.command("create-merchant")
+@click.argument("name")
+@click.option("--email", default="", help="Where the shop writes to the merchant (optional).")
+@click.option("--slug", default=None, help="How its shipments name it (default: from NAME).")
+def create_merchant(name: str, email: str, slug: str | None) -> None:
+    """Create a merchant and print its first secret API key (shown this once)."""
+    from shop.errors import DomainError
+    from shop.merchants import service as merchants
+
+    try:
+        change, key = merchants.create_with_key(name, email, slug=slug, actor="command line")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    merchant = change.merchant
+    click.echo(f"Created merchant {merchant.name} ({merchant.slug}).")
+    click.echo("Its secret API key (shown this once; keep it in your server's secrets):")
+    click.echo(f"  {key.secret}")
+    click.echo("Try it: curl -H 'Authorization: Bearer <key>' <shop>/api/v1/branches")
+
+
 @shop_cli.command("close-branch")
 @click.argument("code")
 @click.option("--until", "until", metavar="YYYY-MM-DD", help="The last closed day (Manila).")

@@ -145,6 +145,8 @@ class Config:
         self.UNPAID_ORDERS_PER_ADDRESS = _positive("UNPAID_ORDERS_PER_ADDRESS", 10)
         self.UNPAID_UNITS_PER_ADDRESS = _positive("UNPAID_UNITS_PER_ADDRESS", 300)
         self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10 per minute; 60 per hour")
+        # The merchant API: requests per secret key (shop.api.blueprint), 429 with Retry-After.
+        self.API_RATE_LIMIT = _env("API_RATE_LIMIT", "120 per minute; 5000 per hour")
         # Choosing another pickup branch from the order page (issue #10, point 10).
         self.CHANGE_BRANCH_RATE_LIMIT = _env(
             "CHANGE_BRANCH_RATE_LIMIT", "5 per minute; 20 per hour"

@@ -35,3 +35,25 @@ class Merchant(db.Model):
 
     def __repr__(self) -> str:
         return f"<Merchant {self.slug}>"
+
+
+class ApiKey(db.Model):
+    """A merchant's secret key for the API (issue #12). The secret is shown once, when the key
+    is made; only its SHA-256 is kept (a 256-bit random secret needs no slow hash: nothing
+    guessable goes in) with its first characters, so the console can tell keys apart."""
+
+    __tablename__ = "merchant_api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    prefix: Mapped[str] = mapped_column(sa.String(16))  # "sk_" and the secret's first 8
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)  # hex SHA-256
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    created_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -3,15 +3,19 @@
 Each write is one unit of work (shop.transaction) and returns what it changed, so the operator
 console records it in the same transaction."""
 
+import hashlib
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from shop.errors import Conflict, InvalidInput, NotFound
+from shop import clock
+from shop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from shop.extensions import db
-from shop.merchants.models import SLUG_LENGTH, Merchant, MerchantStatus
+from shop.merchants.models import SLUG_LENGTH, ApiKey, Merchant, MerchantStatus
 from shop.transaction import transaction
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -71,8 +75,10 @@ def _slug(value) -> str:
     return value
 
 
-def _email(value) -> str:
+def _email(value, *, required: bool = True) -> str:
     value = value.strip() if isinstance(value, str) else ""
+    if not value and not required:
+        return ""  # no contact yet (a merchant made from the command line)
     if len(value) > 254 or not EMAIL.match(value):
         raise InvalidInput("Enter an email address like orders@example.com.", field="email")
     return value
@@ -108,15 +114,31 @@ def get_merchant(merchant_id: int) -> Merchant:
     return merchant
 
 
+def slug_for(name) -> str:
+    """A free slug made from a merchant's name: "Tindahan ni Aling Nena" → "tindahan-ni-aling-
+    nena" (then "-2", "-3", ... if taken; "merchant" when the name has no letter or digit)."""
+    text = unicodedata.normalize("NFKD", name if isinstance(name, str) else "")
+    words = re.findall(r"[a-z0-9]+", text.encode("ascii", "ignore").decode().lower())
+    base = "-".join(words)[: SLUG_LENGTH - 4].strip("-") or "merchant"
+    if base in RESERVED:
+        base = f"{base}-merchant"
+    slug, n = base, 1
+    while db.session.scalar(sa.select(Merchant.id).where(Merchant.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 def find_by_slug(slug: str) -> Merchant | None:
     """The merchant a shipment's `source` names, if any."""
     return db.session.scalar(sa.select(Merchant).where(Merchant.slug == slug))
 
 
 @transaction()
-def create_merchant(name, slug, contact_email) -> Change:
+def create_merchant(name, slug, contact_email, *, email_required: bool = True) -> Change:
     """A new, active merchant. Raises InvalidInput (naming the field), MerchantSlugTaken."""
-    name, slug, contact_email = _name(name), _slug(slug), _email(contact_email)
+    name, slug = _name(name), _slug(slug)
+    contact_email = _email(contact_email, required=email_required)
     _slug_free(slug)
     merchant = Merchant(
         name=name, slug=slug, contact_email=contact_email, status=MerchantStatus.ACTIVE
@@ -159,3 +181,167 @@ def _changed(merchant: Merchant, before: dict) -> Change:
     after = _facts(merchant)
     keys = [k for k in after if after[k] != before[k]]
     return Change(merchant, {k: before[k] for k in keys}, {k: after[k] for k in keys})
+
+
+# --- API keys (issue #12) -------------------------------------------------------------------
+#
+# A key is `sk_` and 43 URL-safe characters (32 random bytes). The merchant sees the whole
+# secret once, when it is made; the shop keeps its SHA-256 and its first characters (the
+# prefix the console lists). A request's key is found by its hash: unknown, revoked, or the
+# key of a suspended merchant, it is refused.
+
+KEY_PREFIX = "sk_"
+KEY_SHOWN = 11  # "sk_" and 8 characters: what the console shows of a key
+KEY_LENGTH = len(KEY_PREFIX) + 43
+KEY_NAME_LENGTH = 80
+MAX_KEYS = 20  # keys not revoked, per merchant
+USED_EVERY = timedelta(minutes=5)  # how stale a key's "last used" may get (a write per use)
+
+
+class KeyNotFound(NotFound):
+    """We couldn't find that key."""
+
+    code = "key_not_found"
+
+
+class BadKey(Unauthorized):
+    """Send your secret key as Authorization: Bearer sk_... (a key made in the merchant
+    console, not revoked)."""
+
+    code = "unauthorized"
+
+
+class MerchantSuspended(Forbidden):
+    """This merchant is suspended: its keys can't be used. Ask CLiQQ Shop's operators."""
+
+    code = "merchant_suspended"
+
+
+class TooManyKeys(Conflict):
+    """A merchant has at most 20 keys in use. Revoke one you no longer need first."""
+
+    code = "too_many_keys"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _key_name(value) -> str:
+    text = " ".join(value.split()) if isinstance(value, str) else ""
+    if not text or len(text) > KEY_NAME_LENGTH or not text.isprintable():
+        raise InvalidInput(
+            f"Name the key in 1 to {KEY_NAME_LENGTH} characters (where it is used).", field="name"
+        )
+    return text
+
+
+def create_key(merchant_id: int, name, *, actor: str = "") -> NewKey:
+    """A new secret key for the merchant, in one transaction (the caller's, if any). Raises
+    MerchantNotFound, InvalidInput (field "name"), TooManyKeys."""
+    name = _key_name(name)
+    with transaction():
+        merchant = get_merchant(merchant_id)
+        in_use = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ApiKey)
+            .where(ApiKey.merchant_id == merchant.id, ApiKey.revoked_at.is_(None))
+        )
+        if in_use >= MAX_KEYS:
+            raise TooManyKeys()
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(
+            merchant_id=merchant.id,
+            name=name,
+            prefix=secret[:KEY_SHOWN],
+            secret_hash=hash_secret(secret),
+            created_by=actor[:254],
+            created_at=clock.now(),
+        )
+        db.session.add(key)
+        db.session.flush()
+    return NewKey(key, secret)
+
+
+def list_keys(merchant_id: int) -> list[ApiKey]:
+    """The merchant's keys, newest first, revoked ones too (their prefix only)."""
+    return list(
+        db.session.scalars(
+            sa.select(ApiKey)
+            .where(ApiKey.merchant_id == merchant_id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        )
+    )
+
+
+@transaction()
+def revoke_key(merchant_id: int, key_id: int) -> ApiKey:
+    """Revoke one of the merchant's keys: the next request with it is a 401. Revoking a
+    revoked key changes nothing. Raises KeyNotFound (another merchant's key too)."""
+    key = None
+    if isinstance(key_id, int) and 1 <= key_id <= 2**31 - 1:
+        key = db.session.scalar(
+            sa.select(ApiKey)
+            .where(ApiKey.id == key_id, ApiKey.merchant_id == merchant_id)
+            .with_for_update()
+        )
+    if key is None:
+        raise KeyNotFound()
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        db.session.flush()
+    return key
+
+
+def authenticate(secret) -> Merchant:
+    """The merchant whose key `secret` is. Raises BadKey (malformed, unknown or revoked),
+    MerchantSuspended. Notes when the key was last used (at most every USED_EVERY)."""
+    if (
+        not isinstance(secret, str)
+        or len(secret) != KEY_LENGTH
+        or not secret.startswith(KEY_PREFIX)
+        or not secret.isascii()
+    ):
+        raise BadKey()
+    found = db.session.execute(
+        sa.select(ApiKey, Merchant)
+        .join(Merchant, Merchant.id == ApiKey.merchant_id)
+        .where(ApiKey.secret_hash == hash_secret(secret))
+    ).first()
+    if found is None or found.ApiKey.revoked_at is not None:
+        raise BadKey()
+    key, merchant = found
+    if merchant.status is not MerchantStatus.ACTIVE:
+        raise MerchantSuspended()
+    now = clock.now()
+    if key.last_used_at is None or key.last_used_at < now - USED_EVERY:
+        with transaction():
+            db.session.execute(
+                sa.update(ApiKey)
+                .where(
+                    ApiKey.id == key.id,
+                    sa.or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - USED_EVERY),
+                )
+                .values(last_used_at=now)
+            )
+    return merchant
+
+
+def create_with_key(
+    name, contact_email=None, *, slug=None, actor: str = ""
+) -> tuple[Change, NewKey]:
+    """A new merchant and its first secret key, in one transaction (what `flask shop
+    create-merchant` does). The slug is made from the name unless given; the contact email
+    may wait. Raises InvalidInput, MerchantSlugTaken."""
+    with transaction():
+        change = create_merchant(
+            name, slug or slug_for(_name(name)), contact_email, email_required=False
+        )
+        key = create_key(change.merchant.id, "First key", actor=actor)
+    return change, key

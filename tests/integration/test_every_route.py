@@ -38,6 +38,7 @@ from shop.auth.models import Role
 from shop.codes import damm_check_digit
 from shop.extensions import csrf, db, limiter
 from shop.fulfillment.models import Package
+from shop.merchants import service as merchants
 from shop.notify.devmail import MailStore
 from shop.notify.models import OutboxMessage, OutboxStatus
 from shop.payments import service as payments
@@ -96,6 +97,7 @@ class World:
     clients: dict = field(default_factory=dict)
     branch_code: str = ""  # the store both orders go to
     category_id: int = 0  # the item's category
+    api_key: str = ""  # a merchant's secret key (the API's routes)
 
 
 # Each path argument: (value as it goes in the URL, hostile?). The first value is the
@@ -327,6 +329,8 @@ def world(app, make, monkeypatch, tmp_path):
     monkeypatch.setitem(app.config, "DEV_MAIL_DIR", str(mail_dir))
     store = MailStore(mail_dir)
     store.save(b"Message-ID: <battery@example.com>\r\nSubject: Hi\r\n\r\nHello.\r\n")
+    with app.app_context():
+        _, api_key = merchants.create_with_key("Battery merchant", "ops@battery.example")
     return World(
         item_id=item.id,
         item_slug=item.slug,
@@ -339,6 +343,7 @@ def world(app, make, monkeypatch, tmp_path):
         owner=owner,
         branch_code=branch.code,
         category_id=item.category_id,
+        api_key=api_key.secret,
     )
 
 
@@ -641,6 +646,16 @@ def _identities(app, make, world, rule, method) -> list[tuple[str, object, bool]
     a visitor to log in or refuses them, each role gets in (or is refused), the first role that
     gets in being main instead."""
     path = _paths(rule, world)[0][0]
+    if rule.startswith("/api/"):
+        # The merchant API: a merchant's secret key, not a login (shop.api.blueprint).
+        keyed = world.clients.get("api")
+        if keyed is None:
+            keyed = world.clients["api"] = app.test_client()
+            keyed.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {world.api_key}"
+            # Its first use notes when the key was last used (a write), before the battery
+            # counts rows: none of the battery's own requests writes.
+            assert keyed.get("/api/v1/branches").status_code == 200
+        return [("merchant key", keyed, True), ("stranger", app.test_client(), False)]
     asked = "GET" if method in ("HEAD", "OPTIONS") else method
     token = csrf_token(world.owner) if asked == "POST" else None
     first = _send(world.owner, path, asked, Probe("probe"), token)

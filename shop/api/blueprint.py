@@ -1,0 +1,75 @@
+"""The CLiQQ Shop API, v1: `/api/v1/...` (DESIGN.md, "The CLiQQ Shop API (v1)"; docs/api.md).
+
+Every request carries a merchant's secret key (`Authorization: Bearer sk_...`, made by `flask
+shop create-merchant` or in the merchant console): no key, a malformed, unknown or revoked one
+is a 401, a suspended merchant's a 403, before any view runs. Requests are rate limited per key
+(API_RATE_LIMIT; 429 with Retry-After), in Redis when RATELIMIT_STORAGE_URI names it, so the
+limit holds across hosts. Every answer is JSON, errors included: the one error body
+`{"error": {"code", "message", "field"}}`, with the API's own statuses for the domain's errors
+(API_STATUS: a full branch is 422 `branch_unavailable` here, where the shop's pages answer
+409). No cookie, no CSRF token, no Origin check: other servers call it (shop.web's
+SERVER_TO_SERVER_PREFIXES). The views live by what they serve (branches_views.py, ...);
+shop/__init__.py imports them, as it does the counter's."""
+
+import hashlib
+
+from flask import Blueprint, current_app, g, request
+
+from shop.errors import DomainError, status_for
+from shop.extensions import csrf, limiter
+from shop.merchants import service as merchants
+from shop.web import json_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+# The statuses the API answers the domain's errors with, where they differ from the error
+# kind's default (shop.errors.KIND_STATUS). Part of the contract: docs/api.md lists every code.
+API_STATUS = {
+    "branch_unavailable": 422,
+    "branch_not_found": 422,
+}
+
+
+def _key_of_request() -> str:
+    """What the rate limit counts by: the key the request presents (hashed; a request without
+    one counts by its address), so each merchant key has its own budget."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return f"address:{request.remote_addr or ''}"
+    return "key:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _rate_limit() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
+limiter.limit(_rate_limit, key_func=_key_of_request)(bp)
+
+
+def bearer_secret() -> str | None:
+    """The secret of an `Authorization: Bearer <secret>` header, or None."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+@bp.before_request
+def _authenticate():
+    g.merchant = merchants.authenticate(bearer_secret())
+
+
+def current_merchant():
+    """The merchant whose key this request carries (checked before the view ran)."""
+    return g.merchant
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    response = current_app.make_response(
+        json_error(status_for(exc, API_STATUS), exc.message, exc.code, exc.field)
+    )
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="CLiQQ Shop API"'
+    return response

@@ -1,0 +1,49 @@
+"""What the API reads from a query string: only the parameters an endpoint names, each once,
+each a plain value; anything else is a 422 naming the parameter, never ignored (a client's typo
+should fail loudly, not quietly return something else)."""
+
+from collections.abc import Iterable
+
+from werkzeug.datastructures import MultiDict
+
+from shop.errors import InvalidInput
+
+MAX_VALUE = 200  # characters of one query value
+
+
+class UnknownParameter(InvalidInput):
+    """This endpoint takes no such parameter."""
+
+    code = "unknown_parameter"
+
+
+def query_params(args: MultiDict, known: Iterable[str]) -> dict[str, str]:
+    """The query's parameters as {name: value}. Raises UnknownParameter for a name the
+    endpoint doesn't take, InvalidInput for one given twice or longer than MAX_VALUE."""
+    known = set(known)
+    found: dict[str, str] = {}
+    for name, value in args.items(multi=True):
+        if name not in known:
+            shown = name if name.isprintable() and len(name) <= 40 else "that"
+            raise UnknownParameter(
+                f"This endpoint takes no parameter “{shown}” (it takes "
+                f"{', '.join(sorted(known))}).",
+                field=name if name.isprintable() and len(name) <= 40 else None,
+            )
+        if name in found:
+            raise InvalidInput(f"Give “{name}” once.", field=name)
+        if len(value) > MAX_VALUE:
+            raise InvalidInput(f"“{name}” is at most {MAX_VALUE} characters.", field=name)
+        found[name] = value
+    return found
+
+
+def whole_number(raw: str | None, name: str, *, default: int, lowest: int, highest: int) -> int:
+    """A whole number from `lowest` to `highest` (plain digits), or `default` when absent."""
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or not lowest <= int(raw) <= highest:
+        raise InvalidInput(
+            f"“{name}” must be a whole number from {lowest} to {highest}.", field=name
+        )
+    return int(raw)
