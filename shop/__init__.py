@@ -61,7 +61,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     rules.init_app(app)
 
     from shop.admin.views import bp as admin_bp
-    from shop.api import branches_views  # noqa: F401  (its routes, on api_bp)
+    from shop.api import branches_views, shipments_views  # noqa: F401  (routes, on api_bp)
     from shop.api.blueprint import bp as api_bp
     from shop.auth.views import bp as auth_bp
     from shop.branches.views import bp as branches_bp

@@ -186,10 +186,11 @@ def run_tick(*, quiet: bool = False) -> list[str]:
     """One tick: unpaid orders expire (checkout), then the packages' steps
     (shop.fulfillment.timing.tick), then commission past its return window turns approved
     (shop.partners.service.approve_due: after the packages, so a package made unclaimed in this
-    tick is reversed before its order is looked at), and last the dashboards' daily sums take
-    in the rows older than a few minutes (shop.partners.service.roll_up). Each step's batch is
-    its own transaction. Returns one line per step (only the steps that did something when
-    `quiet`)."""
+    tick is reversed before its order is looked at), and last the dashboards' daily sums take in
+    the rows older than a few minutes (shop.partners.service.roll_up), and the API's idempotency
+    keys older than a day are forgotten. Each step's batch is its own transaction. Returns one line
+    per step (only the steps that did something when `quiet`)."""
+    from shop.api import idempotency
     from shop.checkout.service import expire_unpaid
     from shop.fulfillment import timing
     from shop.partners import service as partners
@@ -209,6 +210,9 @@ def run_tick(*, quiet: bool = False) -> list[str]:
     rolled = partners.roll_up()
     if rolled or not quiet:
         lines.append(f"Added {_plural(rolled, 'row')} to the dashboards' daily sums.")
+    forgotten = idempotency.forget_old()
+    if forgotten or not quiet:
+        lines.append(f"Forgot {_plural(forgotten, 'idempotency key')} older than 24 hours.")
     return lines
 
 

@@ -28,6 +28,9 @@ csrf.exempt(bp)
 API_STATUS = {
     "branch_unavailable": 422,
     "branch_not_found": 422,
+    "parcel_too_large": 422,
+    "duplicate_reference": 409,
+    "idempotency_key_reused": 409,
 }
 
 

@@ -57,3 +57,39 @@ class ApiKey(db.Model):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class MerchantShipment(db.Model):
+    """A shipment a merchant made through the API: whose it is (a merchant sees only its own:
+    another's is a 404) and, for a marketplace seller's parcel, the store it is dropped off at
+    instead of the distribution center (the label names both)."""
+
+    __tablename__ = "merchant_shipments"
+    __table_args__ = (
+        sa.Index(
+            "ix_merchant_shipments_merchant_created", "merchant_id", "created_at", "shipment_id"
+        ),
+    )
+
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id"), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    drop_off_branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class IdempotentRequest(db.Model):
+    """A POST made with an `Idempotency-Key`: the hash of what was asked and the answer given,
+    replayed to the same key and body for IDEMPOTENCY_HOURS (shop.api.idempotency)."""
+
+    __tablename__ = "api_idempotent_requests"
+    __table_args__ = (
+        sa.UniqueConstraint("merchant_id", "key", name="uq_api_idempotent_requests_merchant_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))  # method, path and body
+    status: Mapped[int] = mapped_column(default=0)
+    response: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)

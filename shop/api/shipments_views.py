@@ -1,0 +1,118 @@
+"""`POST /api/v1/shipments` and `GET /api/v1/shipments/<tracking number>`: a merchant's
+shipments (shop.merchants.shipments holds the rules; this parses, calls and answers)."""
+
+import sqlalchemy as sa
+from flask import jsonify, request, url_for
+
+from shop.api import idempotency
+from shop.api.blueprint import bp, current_merchant
+from shop.api.schemas import ShipmentIn, body_of
+from shop.errors import InvalidInput
+from shop.merchants import shipments
+from shop.web import answers_json, pdf_response
+
+ATTEMPTS = 3  # a random number drawn twice at once: the whole request again
+
+
+def shipment_json(found: shipments.ShipmentView) -> dict:
+    return {
+        "tracking_number": found.tracking_number,
+        "reference": found.reference,
+        "status": found.status,
+        "payment": found.payment,
+        "amount_due": found.amount_due,
+        found.code_kind: found.code,
+        "branch": {"code": found.branch_code, "name": found.branch_name},
+        "drop_off_branch_code": found.drop_off_branch_code,
+        "recipient": {
+            "name": found.recipient_name,
+            "phone": found.recipient_phone,
+            "email": found.recipient_email,
+        },
+        "parcel": {"weight_g": found.weight_g, "frozen": found.frozen},
+        "label_url": url_for(
+            "api.shipment_label", tracking_number=found.tracking_number, _external=True
+        ),
+        "created_at": found.created_at.isoformat(),
+        "events": [
+            {
+                "at": event.at.isoformat(),
+                "status": event.status,
+                "text": event.text,
+                "place": event.place,
+            }
+            for event in found.events
+        ],
+    }
+
+
+def _json_body():
+    if not request.is_json:
+        raise InvalidInput("Send the body as JSON (Content-Type: application/json).")
+    return request.get_json()  # unreadable JSON was refused before the view (shop.web)
+
+
+def _request_of(body: ShipmentIn) -> shipments.Request:
+    return shipments.Request(
+        reference=body.reference,
+        payment=body.payment,
+        amount_due=body.amount_due,
+        branch_code=body.branch_code,
+        drop_off_branch_code=body.drop_off_branch_code,
+        recipient_name=body.recipient.name,
+        recipient_phone=body.recipient.phone,
+        recipient_email=body.recipient.email,
+        length_cm=body.parcel.length_cm,
+        width_cm=body.parcel.width_cm,
+        height_cm=body.parcel.height_cm,
+        weight_g=body.parcel.weight_g,
+        frozen=body.parcel.frozen,
+        contents=body.parcel.contents,
+    )
+
+
+@bp.post("/shipments")
+@answers_json
+def create_shipment():
+    merchant = current_merchant()
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    raw = _json_body()
+    asked = _request_of(body_of(ShipmentIn, raw))
+    fingerprint = idempotency.request_hash("POST", request.path, raw)
+
+    def do() -> idempotency.Answer:
+        made = shipments.create(merchant, asked)
+        return idempotency.Answer(201, shipment_json(made))
+
+    for attempt in range(ATTEMPTS):
+        try:
+            answer = idempotency.run_once(merchant.id, key, fingerprint, do)
+            break
+        except sa.exc.IntegrityError:
+            # The same reference at the same moment (a retry without a key), or a random
+            # number drawn twice: say the one, draw again for the other.
+            if shipments.reference_taken(merchant, asked.reference):
+                raise shipments.DuplicateReference(field="reference") from None
+            if attempt == ATTEMPTS - 1:
+                raise
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = url_for(
+        "api.get_shipment", tracking_number=answer.body["tracking_number"]
+    )
+    return response
+
+
+@bp.get("/shipments/<tracking_number>")
+@answers_json
+def get_shipment(tracking_number: str):
+    return jsonify(shipment_json(shipments.get(current_merchant(), tracking_number)))
+
+
+@bp.get("/shipments/<tracking_number>/label")
+@answers_json
+def shipment_label(tracking_number: str):
+    pdf = shipments.label_pdf(current_merchant(), tracking_number)
+    return pdf_response(pdf, f"label-{tracking_number}")

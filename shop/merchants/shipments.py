@@ -1,0 +1,313 @@
+"""A merchant's shipments (use cases 1 and 2 of seed 000, issue #12): a prepaid order's label
+(a tracking number and a CLAIM CODE) or a cash-on-delivery order (a tracking number and a PAY &
+CLAIM code), made through the same services the shop's checkout and the store-to-store seller
+use: the picker's branch rules (branches.reserve), the branch's size limit (packing), the
+ECMS's shipment (fulfillment.service.create_shipment, source = the merchant's slug). From there
+the package goes through the DC, the counter and the kiosk exactly as the shop's own do.
+
+A marketplace's seller (use case 2) may hand the parcel in at a store counter instead of the
+DC: `drop_off_branch_code`, which the label names as its origin.
+
+A merchant sees only its own shipments: another merchant's tracking number reads as one that
+doesn't exist."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from shop import clock
+from shop.branches import service as branches
+from shop.branches.models import Branch
+from shop.checkout import service as checkout
+from shop.errors import Conflict, DomainError, InvalidInput, NotFound
+from shop.extensions import db
+from shop.fulfillment import packing
+from shop.fulfillment import service as ecms
+from shop.fulfillment.models import Package, PackageEvent, PackageState, PaymentMode, Shipment
+from shop.merchants.models import Merchant, MerchantShipment
+from shop.money import Money
+
+MAX_COD = Money.pesos(50_000)  # the most a buyer pays in cash at a counter (as a seller's)
+MIN_COD = Money.pesos(1)
+PAGE_SIZE = 50
+ISSUED = PackageState.LABEL_ISSUED
+
+
+class ParcelTooLarge(InvalidInput):
+    """A branch takes parcels that fit in 30 x 30 x 30 cm and weigh at most 10 kg."""
+
+    code = "parcel_too_large"
+
+
+class BranchUnavailable(InvalidInput):
+    """That branch can't take this shipment. Choose another (GET /api/v1/branches)."""
+
+    code = "branch_unavailable"
+
+
+class DuplicateReference(Conflict):
+    """You already have a shipment with this reference."""
+
+    code = "duplicate_reference"
+
+
+class ShipmentNotFound(NotFound):
+    """There is no shipment of yours with that tracking number."""
+
+    code = "shipment_not_found"
+
+
+# --- what a merchant asks for ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A shipment as asked for, its shape already checked (shop.api.schemas.ShipmentIn)."""
+
+    reference: str
+    payment: str  # "prepaid" or "cod"
+    amount_due: int  # centavos, cod only
+    branch_code: str
+    drop_off_branch_code: str | None
+    recipient_name: str
+    recipient_phone: str
+    recipient_email: str
+    length_cm: float
+    width_cm: float
+    height_cm: float
+    weight_g: int
+    frozen: bool
+    contents: str
+
+
+def _contact(request: Request) -> checkout.Contact:
+    try:
+        return checkout.check_contact(
+            request.recipient_name, request.recipient_phone, request.recipient_email
+        )
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=f"recipient.{exc.field}") from None
+
+
+def _amount(request: Request) -> int:
+    if request.payment == "prepaid":
+        if request.amount_due:
+            raise InvalidInput(
+                "A prepaid shipment has nothing to collect: leave amount_due out, or 0.",
+                field="amount_due",
+            )
+        return 0
+    if not MIN_COD.centavos <= request.amount_due <= MAX_COD.centavos:
+        raise InvalidInput(
+            f"A cash-on-delivery shipment collects from {MIN_COD.centavos} to "
+            f"{MAX_COD.centavos} centavos (₱1 to {MAX_COD}).",
+            field="amount_due",
+        )
+    return request.amount_due
+
+
+def _parcel(request: Request) -> ecms.Parcel:
+    dimensions = tuple(
+        max(1, round(cm * 10)) for cm in (request.length_cm, request.width_cm, request.height_cm)
+    )
+    box, most = packing.BRANCH_BOX_MM, packing.BRANCH_MAX_WEIGHT_G
+    if request.weight_g > most or not packing.fits(dimensions, 0, box, most):
+        sides = (request.length_cm, request.width_cm, request.height_cm)
+        raise ParcelTooLarge(
+            f"A branch takes parcels that fit in {packing.limits_text(box, most)}: this one "
+            f"({' x '.join(f'{cm:g}' for cm in sides)} cm, {request.weight_g / 1000:g} kg) "
+            "doesn't.",
+            field="parcel",
+        )
+    volume = -(-(dimensions[0] * dimensions[1] * dimensions[2]) // 1000)
+    return ecms.Parcel(request.frozen, request.weight_g, volume, " ".join(request.contents.split()))
+
+
+def _drop_off(request: Request) -> Branch | None:
+    if request.drop_off_branch_code is None:
+        return None
+    try:
+        store = branches.get_branch(request.drop_off_branch_code)
+    except DomainError:
+        raise BranchUnavailable(
+            "No open branch has that code to drop the parcel off at.", field="drop_off_branch_code"
+        ) from None
+    if request.frozen and not store.frozen:
+        raise BranchUnavailable(
+            f"{store.name} doesn't keep frozen parcels: drop this one off at a frozen-ready "
+            "branch, or at the distribution center.",
+            field="drop_off_branch_code",
+        )
+    return store
+
+
+def reference_taken(merchant: Merchant, reference: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Shipment.id).where(
+                Shipment.source == merchant.slug, Shipment.reference == reference
+            )
+        )
+        is not None
+    )
+
+
+def create(merchant: Merchant, request: Request) -> "ShipmentView":
+    """The merchant's new shipment: the pickup branch's shelf slot reserved, the ECMS's shipment
+    (one package, label_issued) and whose it is. In the caller's transaction (it flushes
+    only); an IntegrityError means a random number drawn twice or a reference taken at the
+    same moment: the caller runs it again in a new transaction. Raises InvalidInput (naming
+    the field), ParcelTooLarge, BranchUnavailable, DuplicateReference."""
+    contact = _contact(request)
+    amount = _amount(request)
+    parcel = _parcel(request)
+    if reference_taken(merchant, request.reference):
+        raise DuplicateReference(field="reference")
+    store = _drop_off(request)
+    try:
+        taken = branches.reserve(request.branch_code, 1, frozen_required=request.frozen)
+    except branches.BranchNotFound:
+        raise BranchUnavailable("No branch has that code.", field="branch_code") from None
+    except branches.BranchUnavailable as exc:
+        raise BranchUnavailable(exc.message, field="branch_code") from None
+    made = ecms.create_shipment(
+        reference=request.reference,
+        payment=PaymentMode.COD if amount else PaymentMode.PREPAID,
+        amount_due=amount,
+        branch_id=taken.id,
+        recipient=ecms.Recipient(contact.name, contact.phone, contact.email),
+        parcels=[parcel],
+        source=merchant.slug,
+        actor=merchant.name,
+    )
+    db.session.add(
+        MerchantShipment(
+            shipment_id=made.id,
+            merchant_id=merchant.id,
+            drop_off_branch_id=store.id if store is not None else None,
+            created_at=clock.now(),
+        )
+    )
+    db.session.flush()
+    return view_of(merchant, made.id)
+
+
+# --- what a merchant reads ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    status: str
+    text: str
+    place: str
+
+
+@dataclass(frozen=True)
+class ShipmentView:
+    tracking_number: str
+    reference: str
+    status: str
+    payment: str
+    amount_due: int
+    code: str
+    code_kind: str  # "claim_code" (prepaid) or "reference_code" (cod)
+    branch_code: str
+    branch_name: str
+    drop_off_branch_code: str | None
+    recipient_name: str
+    recipient_phone: str
+    recipient_email: str
+    weight_g: int
+    frozen: bool
+    created_at: datetime
+    events: tuple[Event, ...]
+
+
+def _owned(merchant: Merchant, shipment_ids: Sequence[int]) -> dict[int, MerchantShipment]:
+    rows = db.session.scalars(
+        sa.select(MerchantShipment).where(
+            MerchantShipment.shipment_id.in_(list(shipment_ids)),
+            MerchantShipment.merchant_id == merchant.id,
+        )
+    )
+    return {row.shipment_id: row for row in rows}
+
+
+def _view(package: Package, owned: MerchantShipment) -> ShipmentView:
+    shipment = package.shipment
+    branch = db.session.get(Branch, shipment.branch_id)
+    drop_off = (
+        db.session.get(Branch, owned.drop_off_branch_id) if owned.drop_off_branch_id else None
+    )
+    events = db.session.scalars(
+        sa.select(PackageEvent)
+        .where(PackageEvent.package_id == package.id)
+        .order_by(PackageEvent.at, PackageEvent.id)
+    )
+    cod = shipment.payment is PaymentMode.COD
+    return ShipmentView(
+        tracking_number=package.tracking_number,
+        reference=shipment.reference,
+        status=package.state.value,
+        payment=shipment.payment.value,
+        amount_due=shipment.amount_due,
+        code=shipment.code,
+        code_kind="reference_code" if cod else "claim_code",
+        branch_code=branch.code,
+        branch_name=branch.name,
+        drop_off_branch_code=drop_off.code if drop_off is not None else None,
+        recipient_name=shipment.recipient_name,
+        recipient_phone=shipment.recipient_phone,
+        recipient_email=shipment.recipient_email,
+        weight_g=package.weight_g,
+        frozen=package.frozen,
+        created_at=package.created_at,
+        events=(
+            Event(
+                package.created_at, "label_issued", ecms.STATE_TEXT[PackageState.LABEL_ISSUED], ""
+            ),
+            *(
+                Event(event.at, event.to_state.value, ecms.event_text(event), event.place or "")
+                for event in events
+            ),
+        ),
+    )
+
+
+def view_of(merchant: Merchant, shipment_id: int) -> ShipmentView:
+    shipment = db.session.get(Shipment, shipment_id)
+    owned = _owned(merchant, [shipment_id]).get(shipment_id)
+    if shipment is None or owned is None or not shipment.packages:
+        raise ShipmentNotFound()
+    return _view(shipment.packages[0], owned)
+
+
+def get(merchant: Merchant, tracking_number: str) -> ShipmentView:
+    """The merchant's shipment with this tracking number. Raises ShipmentNotFound (another
+    merchant's too, and a number that isn't one)."""
+    try:
+        package = ecms.get_package(tracking_number)
+    except DomainError:
+        raise ShipmentNotFound() from None
+    owned = _owned(merchant, [package.shipment_id]).get(package.shipment_id)
+    if owned is None:
+        raise ShipmentNotFound()
+    return _view(package, owned)
+
+
+def label_pdf(merchant: Merchant, tracking_number: str) -> bytes:
+    """The shipment's label (PDF, Code 128 of the tracking number): from the store it is
+    dropped off at when the merchant named one, else via the DC. Raises ShipmentNotFound."""
+    from shop.fulfillment import labels
+
+    try:
+        package = ecms.get_package(tracking_number)
+    except DomainError:
+        raise ShipmentNotFound() from None
+    owned = _owned(merchant, [package.shipment_id]).get(package.shipment_id)
+    if owned is None:
+        raise ShipmentNotFound()
+    return labels.label_pdf([package], origin_id=owned.drop_off_branch_id)
