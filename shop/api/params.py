@@ -3,6 +3,7 @@ each a plain value; anything else is a 422 naming the parameter, never ignored (
 should fail loudly, not quietly return something else)."""
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from werkzeug.datastructures import MultiDict
 
@@ -47,3 +48,19 @@ def whole_number(raw: str | None, name: str, *, default: int, lowest: int, highe
             f"“{name}” must be a whole number from {lowest} to {highest}.", field=name
         )
     return int(raw)
+
+
+def moment(raw: str | None, name: str) -> datetime | None:
+    """An ISO 8601 moment with its offset ("2026-12-01T08:00:00+08:00", or "Z"), or None when
+    absent. A moment without an offset is refused: it could be any of 27 time zones."""
+    if raw is None or raw == "":
+        return None
+    try:
+        found = datetime.fromisoformat(raw.replace("Z", "+00:00")) if len(raw) <= 40 else None
+    except ValueError:
+        found = None
+    if found is None or found.tzinfo is None or not 2000 <= found.year <= 2100:
+        raise InvalidInput(
+            f"“{name}” is a moment with its offset, like 2026-12-01T08:00:00+08:00.", field=name
+        )
+    return found.astimezone(UTC)

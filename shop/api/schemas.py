@@ -55,6 +55,10 @@ class ShipmentIn(Strict):
     parcel: ParcelIn
 
 
+class CancelIn(Strict):
+    reason: _text(500, 0) = ""
+
+
 def _field(location: tuple) -> str | None:
     return ".".join(str(part) for part in location) or None
 

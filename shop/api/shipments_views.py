@@ -6,7 +6,8 @@ from flask import jsonify, request, url_for
 
 from shop.api import idempotency
 from shop.api.blueprint import bp, current_merchant
-from shop.api.schemas import ShipmentIn, body_of
+from shop.api.params import moment, query_params, whole_number
+from shop.api.schemas import CancelIn, ShipmentIn, body_of
 from shop.errors import InvalidInput
 from shop.merchants import shipments
 from shop.web import answers_json, pdf_response
@@ -95,13 +96,67 @@ def create_shipment():
                 raise shipments.DuplicateReference(field="reference") from None
             if attempt == ATTEMPTS - 1:
                 raise
+    response = _answer(answer)
+    response.headers["Location"] = url_for(
+        "api.get_shipment", tracking_number=answer.body["tracking_number"]
+    )
+    return response
+
+
+@bp.get("/shipments")
+@answers_json
+def list_shipments():
+    args = query_params(request.args, ("status", "created_after", "cursor", "limit"))
+    limit = whole_number(
+        args.get("limit"), "limit", default=shipments.PAGE_SIZE, lowest=1, highest=100
+    )
+    page = shipments.listing(
+        current_merchant(),
+        status=args.get("status") or None,
+        created_after=moment(args.get("created_after"), "created_after"),
+        cursor=args.get("cursor") or None,
+        limit=limit,
+    )
+    return jsonify(
+        data=[
+            {
+                "tracking_number": found.tracking_number,
+                "reference": found.reference,
+                "status": found.status,
+                "payment": found.payment,
+                "amount_due": found.amount_due,
+                "branch_code": found.branch_code,
+                "created_at": found.created_at.isoformat(),
+                "url": url_for("api.get_shipment", tracking_number=found.tracking_number),
+            }
+            for found in page.shipments
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+@bp.post("/shipments/<tracking_number>/cancel")
+@answers_json
+def cancel_shipment(tracking_number: str):
+    merchant = current_merchant()
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    raw = _json_body() if request.content_length else {}
+    reason = body_of(CancelIn, raw).reason
+    fingerprint = idempotency.request_hash("POST", request.path, raw)
+
+    def do() -> idempotency.Answer:
+        return idempotency.Answer(
+            200, shipment_json(shipments.cancel(merchant, tracking_number, reason))
+        )
+
+    return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))
+
+
+def _answer(answer: idempotency.Answer):
     response = jsonify(answer.body)
     response.status_code = answer.status
     if answer.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = url_for(
-        "api.get_shipment", tracking_number=answer.body["tracking_number"]
-    )
     return response
 
 

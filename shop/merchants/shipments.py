@@ -11,6 +11,7 @@ DC: `drop_off_branch_code`, which the label names as its origin.
 A merchant sees only its own shipments: another merchant's tracking number reads as one that
 doesn't exist."""
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import packing
 from shop.fulfillment import service as ecms
+from shop.fulfillment.lifecycle import Actor
 from shop.fulfillment.models import Package, PackageEvent, PackageState, PaymentMode, Shipment
 from shop.merchants.models import Merchant, MerchantShipment
 from shop.money import Money
@@ -311,3 +313,127 @@ def label_pdf(merchant: Merchant, tracking_number: str) -> bytes:
     if owned is None:
         raise ShipmentNotFound()
     return labels.label_pdf([package], origin_id=owned.drop_off_branch_id)
+
+
+# --- changing one -------------------------------------------------------------------------------
+
+
+def _owned_package(merchant: Merchant, tracking_number: str) -> Package:
+    try:
+        package = ecms.get_package(tracking_number)
+    except DomainError:
+        raise ShipmentNotFound() from None
+    if _owned(merchant, [package.shipment_id]).get(package.shipment_id) is None:
+        raise ShipmentNotFound()
+    return package
+
+
+def cancel(merchant: Merchant, tracking_number: str, reason: str = "") -> ShipmentView:
+    """Cancel the merchant's shipment before it is dropped off (the ECMS's cancel: its shelf
+    slot comes back). In the caller's transaction. Raises ShipmentNotFound, InvalidTransition
+    (invalid_state: dropped off already, or cancelled)."""
+    package = _owned_package(merchant, tracking_number)
+    ecms.cancel(package.tracking_number, Actor.shop(f"api:{merchant.slug}"), reason=reason)
+    return get(merchant, package.tracking_number)
+
+
+# --- listing them -------------------------------------------------------------------------------
+
+
+class BadCursor(InvalidInput):
+    """That cursor isn't one this list gave. Start again without it."""
+
+    code = "invalid_cursor"
+
+
+@dataclass(frozen=True)
+class Listed:
+    tracking_number: str
+    reference: str
+    status: str
+    payment: str
+    amount_due: int
+    branch_code: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    shipments: list[Listed]
+    next_cursor: str | None
+
+
+def _cursor(created_at: datetime, shipment_id: int) -> str:
+    raw = f"{created_at.isoformat()}|{shipment_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, shipment_id = raw.split("|")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or not shipment_id.isdigit() or len(shipment_id) > 10:
+            raise ValueError
+        return moment, int(shipment_id)
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor(field="cursor") from None
+
+
+def listing(
+    merchant: Merchant,
+    *,
+    status: str | None = None,
+    created_after: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """The merchant's shipments, newest first, `limit` at a time (one query): of one `status`
+    (a package state), made after `created_after`, after `cursor` (the last page's
+    next_cursor). Raises InvalidInput (field "status"), BadCursor."""
+    if status is not None:
+        try:
+            status = PackageState(status).value
+        except ValueError:
+            raise InvalidInput(
+                f"“status” is one of {', '.join(s.value for s in PackageState)}.", field="status"
+            ) from None
+    owned, branch = MerchantShipment, Branch
+    statement = (
+        sa.select(
+            Package.tracking_number,
+            Shipment.reference,
+            Package.state,
+            Shipment.payment,
+            Shipment.amount_due,
+            branch.code,
+            owned.created_at,
+            owned.shipment_id,
+        )
+        .join(Shipment, Shipment.id == owned.shipment_id)
+        .join(Package, Package.shipment_id == Shipment.id)
+        .join(branch, branch.id == Shipment.branch_id)
+        .where(owned.merchant_id == merchant.id)
+        .order_by(owned.created_at.desc(), owned.shipment_id.desc())
+        .limit(limit + 1)
+    )
+    if status is not None:
+        statement = statement.where(Package.state == status)
+    if created_after is not None:
+        statement = statement.where(owned.created_at > created_after)
+    if cursor:
+        at, shipment_id = _after(cursor)
+        statement = statement.where(
+            sa.or_(
+                owned.created_at < at,
+                sa.and_(owned.created_at == at, owned.shipment_id < shipment_id),
+            )
+        )
+    rows = db.session.execute(statement).all()
+    found = [
+        Listed(row[0], row[1], PackageState(row[2]).value, PaymentMode(row[3]).value, *row[4:7])
+        for row in rows[:limit]
+    ]
+    more = len(rows) > limit
+    last = rows[limit - 1] if more else None
+    return Page(found, _cursor(last.created_at, last.shipment_id) if last is not None else None)

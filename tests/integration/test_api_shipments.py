@@ -280,3 +280,116 @@ def test_a_key_is_honoured_a_day_then_forgotten_by_the_tick(app, client, merchan
     # Forgotten: the key is new again (and the reference, already used, says so).
     again = post(client, secret, body(branch), key="daily")
     assert again.status_code == 409 and error_of(again)["code"] == "duplicate_reference"
+
+
+# --- cancel, and the list -------------------------------------------------------------------
+
+
+def _reserved(app, branch) -> int:
+    from shop.branches.models import Branch
+
+    with app.app_context():
+        return db.session.get(Branch, branch.id).reserved
+
+
+def test_a_shipment_cancelled_before_drop_off_gives_its_shelf_slot_back(app, client, merchant,
+                                                                       branch):  # fmt: skip
+    _, secret = merchant
+    number = post(client, secret, body(branch)).get_json()["tracking_number"]
+    assert _reserved(app, branch) == 1
+    path = f"/api/v1/shipments/{number}/cancel"
+    _, other = new_merchant(app, "Other shop")
+    assert client.post(path, headers=auth(other)).status_code == 404
+    cancelled = client.post(
+        path, json={"reason": "The buyer changed their mind"}, headers=auth(secret) | {
+            "Idempotency-Key": "cancel-1"}
+    )  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert [e["status"] for e in cancelled.get_json()["events"]] == ["label_issued", "cancelled"]
+    assert _reserved(app, branch) == 0
+    replayed = client.post(
+        path, json={"reason": "The buyer changed their mind"},
+        headers=auth(secret) | {"Idempotency-Key": "cancel-1"},
+    )  # fmt: skip
+    assert replayed.status_code == 200 and replayed.headers["Idempotent-Replayed"] == "true"
+    again = client.post(path, headers=auth(secret))
+    assert again.status_code == 409 and error_of(again)["code"] == "invalid_state"
+    assert _reserved(app, branch) == 0
+
+
+def test_a_dropped_off_shipment_cant_be_cancelled(app, client, merchant, branch, make):
+    from shop.auth.models import Role
+    from shop.fulfillment import service as ecms
+    from shop.fulfillment.lifecycle import Actor
+
+    _, secret = merchant
+    number = post(client, secret, body(branch)).get_json()["tracking_number"]
+    with app.app_context():
+        dc_id = ecms.distribution_center_id()
+    dc = make.user(Role.DC, branch_id=dc_id or make.branch(kind="dc", code="DC-PASIG").id)
+    with app.app_context():
+        ecms.drop_off(number, Actor.of(dc))
+    refused = client.post(f"/api/v1/shipments/{number}/cancel", headers=auth(secret))
+    assert refused.status_code == 409 and error_of(refused)["code"] == "invalid_state"
+    assert client.get(f"/api/v1/shipments/{number}", headers=auth(secret)).get_json()[
+        "status"] == "received"  # fmt: skip
+
+
+@pytest.mark.parametrize("sent", [[], "no", {"reason": 5}, {"why": "x"}])
+def test_a_cancel_with_a_bad_body_is_refused(app, client, merchant, branch, sent):
+    _, secret = merchant
+    number = post(client, secret, body(branch)).get_json()["tracking_number"]
+    response = client.post(f"/api/v1/shipments/{number}/cancel", json=sent, headers=auth(secret))
+    assert response.status_code == 422
+    error_of(response)
+    assert _reserved(app, branch) == 1
+
+
+def test_the_list_newest_first_by_pages_and_filters(app, client, merchant, branch, clock):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    _, secret = merchant
+    clock.set(datetime(2026, 11, 30, 4, 0, tzinfo=UTC))
+    numbers = []
+    for n in range(3):
+        numbers.append(
+            post(client, secret, body(branch, reference=f"R-{n}")).get_json()["tracking_number"]
+        )
+        clock.advance(minutes=10)
+    _, other = new_merchant(app, "Other shop")
+    post(client, other, body(branch, reference="THEIRS"))
+    client.post(f"/api/v1/shipments/{numbers[0]}/cancel", headers=auth(secret))
+    first = client.get("/api/v1/shipments?limit=2", headers=auth(secret)).get_json()
+    assert [s["tracking_number"] for s in first["data"]] == [numbers[2], numbers[1]]
+    rest = client.get(
+        f"/api/v1/shipments?limit=2&cursor={first['next_cursor']}", headers=auth(secret)
+    ).get_json()
+    assert [s["tracking_number"] for s in rest["data"]] == [numbers[0]]
+    assert rest["next_cursor"] is None
+    cancelled = client.get("/api/v1/shipments?status=cancelled", headers=auth(secret)).get_json()
+    assert [s["reference"] for s in cancelled["data"]] == ["R-0"]
+    since = datetime(2026, 11, 30, 12, 5, tzinfo=timezone(timedelta(hours=8))).isoformat()
+    later = client.get(
+        "/api/v1/shipments", query_string={"created_after": since}, headers=auth(secret)
+    ).get_json()
+    assert {s["reference"] for s in later["data"]} == {"R-1", "R-2"}
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "field"),
+    [
+        ("status=lost", "invalid_input", "status"),
+        ("cursor=bm9wZQ", "invalid_cursor", "cursor"),
+        ("cursor=%%%", "invalid_cursor", "cursor"),
+        ("created_after=2026-12-01", "invalid_input", "created_after"),
+        ("created_after=yesterday", "invalid_input", "created_after"),
+        ("limit=500", "invalid_input", "limit"),
+        ("state=cancelled", "unknown_parameter", "state"),
+    ],
+)
+def test_a_bad_list_parameter_is_a_422(app, client, merchant, query, code, field):
+    _, secret = merchant
+    response = client.get(f"/api/v1/shipments?{query}", headers=auth(secret))
+    assert response.status_code == 422
+    assert (error_of(response)["code"], error_of(response)["field"]) == (code, field)
