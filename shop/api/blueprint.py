@@ -31,6 +31,7 @@ API_STATUS = {
     "parcel_too_large": 422,
     "duplicate_reference": 409,
     "idempotency_key_reused": 409,
+    "same_branch": 422,
 }
 
 

@@ -59,6 +59,14 @@ class CancelIn(Strict):
     reason: _text(500, 0) = ""
 
 
+class BranchIn(Strict):
+    branch_code: _text(16)
+
+
+class ReturnIn(Strict):
+    """No field yet: the return is of the shipment's one package."""
+
+
 def _field(location: tuple) -> str | None:
     return ".".join(str(part) for part in location) or None
 

@@ -7,7 +7,7 @@ from flask import jsonify, request, url_for
 from shop.api import idempotency
 from shop.api.blueprint import bp, current_merchant
 from shop.api.params import moment, query_params, whole_number
-from shop.api.schemas import CancelIn, ShipmentIn, body_of
+from shop.api.schemas import BranchIn, CancelIn, ReturnIn, ShipmentIn, body_of
 from shop.errors import InvalidInput
 from shop.merchants import shipments
 from shop.web import answers_json, pdf_response
@@ -147,6 +147,46 @@ def cancel_shipment(tracking_number: str):
     def do() -> idempotency.Answer:
         return idempotency.Answer(
             200, shipment_json(shipments.cancel(merchant, tracking_number, reason))
+        )
+
+    return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))
+
+
+@bp.post("/shipments/<tracking_number>/branch")
+@answers_json
+def change_branch(tracking_number: str):
+    merchant = current_merchant()
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    raw = _json_body()
+    code = body_of(BranchIn, raw).branch_code
+    fingerprint = idempotency.request_hash("POST", request.path, raw)
+
+    def do() -> idempotency.Answer:
+        moved = shipments.change_branch(merchant, tracking_number, code)
+        return idempotency.Answer(200, shipment_json(moved))
+
+    return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))
+
+
+@bp.post("/shipments/<tracking_number>/returns")
+@answers_json
+def request_return(tracking_number: str):
+    merchant = current_merchant()
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    raw = _json_body() if request.content_length else {}
+    body_of(ReturnIn, raw)
+    fingerprint = idempotency.request_hash("POST", request.path, raw)
+
+    def do() -> idempotency.Answer:
+        issued = shipments.request_return(merchant, tracking_number)
+        return idempotency.Answer(
+            200 if issued.repeated else 201,
+            {
+                "return_code": issued.return_code,
+                "tracking_number": issued.tracking_number,
+                "shipment_tracking_number": issued.shipment_tracking_number,
+                "expires_at": issued.expires_at.isoformat(),
+            },
         )
 
     return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))

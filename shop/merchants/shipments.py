@@ -437,3 +437,47 @@ def listing(
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return Page(found, _cursor(last.created_at, last.shipment_id) if last is not None else None)
+
+
+def change_branch(merchant: Merchant, tracking_number: str, branch_code: str) -> ShipmentView:
+    """Send the merchant's shipment to another pickup branch before it arrives: the picker's
+    rules and the shopper's mail, as the order page's change (fulfillment.reroute). In the
+    caller's transaction. Raises ShipmentNotFound, InvalidTransition (invalid_state: arrived
+    already), InvalidInput same_branch, BranchUnavailable."""
+    from shop.fulfillment import reroute
+
+    package = _owned_package(merchant, tracking_number)
+    try:
+        reroute.change_branch(package.shipment_id, branch_code, Actor.shop(f"api:{merchant.slug}"))
+    except branches.BranchNotFound:
+        raise BranchUnavailable("No branch has that code.", field="branch_code") from None
+    except branches.BranchUnavailable as exc:
+        raise BranchUnavailable(exc.message, field="branch_code") from None
+    return get(merchant, package.tracking_number)
+
+
+@dataclass(frozen=True)
+class Return:
+    return_code: str
+    tracking_number: str  # the return's own
+    shipment_tracking_number: str
+    expires_at: datetime
+    repeated: bool  # asked before: the same live code
+
+
+def request_return(merchant: Merchant, tracking_number: str) -> Return:
+    """A RETURN CODE for the merchant's claimed shipment, as the kiosk gives one (the return
+    window, one live code per package, the buyer's mail): the buyer drops the parcel off at a
+    counter with it. Raises ShipmentNotFound, and returns.request_return's refusals:
+    not_picked_up, return_window_closed, already_returned (409)."""
+    from shop.fulfillment import returns
+
+    package = _owned_package(merchant, tracking_number)
+    issued = returns.request_return(package.tracking_number, package.shipment.recipient_phone)
+    return Return(
+        issued.return_code,
+        issued.return_tracking_number,
+        issued.tracking_number,
+        issued.expires_at,
+        issued.repeated,
+    )

@@ -393,3 +393,62 @@ def test_a_bad_list_parameter_is_a_422(app, client, merchant, query, code, field
     response = client.get(f"/api/v1/shipments?{query}", headers=auth(secret))
     assert response.status_code == 422
     assert (error_of(response)["code"], error_of(response)["field"]) == (code, field)
+
+
+# --- the branch, and returns --------------------------------------------------------------------
+
+
+def _move(app, number, *actions):
+    from shop.fulfillment import service as ecms
+    from shop.fulfillment.lifecycle import Action
+
+    with app.app_context():
+        package = ecms.get_package(number)
+        for action in actions:
+            ecms.transition(package, Action(action))
+        db.session.commit()
+
+
+TO_BRANCH = ("drop_off", "accept", "dispatch", "arrive")
+
+
+def test_the_pickup_branch_changes_before_arrival_only(app, client, merchant, branch, make):
+    _, secret = merchant
+    number = post(client, secret, body(branch)).get_json()["tracking_number"]
+    other_branch = make.branch(name="7-Eleven Cubao Aurora", frozen=True)
+    path = f"/api/v1/shipments/{number}/branch"
+    moved = client.post(path, json={"branch_code": other_branch.code}, headers=auth(secret))
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["branch"]["code"] == other_branch.code
+    assert _reserved(app, branch) == 0 and _reserved(app, other_branch) == 1
+    same = client.post(path, json={"branch_code": other_branch.code}, headers=auth(secret))
+    assert same.status_code == 422 and error_of(same)["code"] == "same_branch"
+    unknown = client.post(path, json={"branch_code": "9999"}, headers=auth(secret))
+    assert unknown.status_code == 422 and error_of(unknown)["code"] == "branch_unavailable"
+    for sent in ({}, {"branch_code": 12}, {"branch_code": "0412", "x": 1}, []):
+        assert client.post(path, json=sent, headers=auth(secret)).status_code == 422
+    _, theirs = new_merchant(app, "Other shop")
+    assert client.post(path, json={"branch_code": branch.code},
+                       headers=auth(theirs)).status_code == 404  # fmt: skip
+    _move(app, number, *TO_BRANCH)
+    late = client.post(path, json={"branch_code": branch.code}, headers=auth(secret))
+    assert late.status_code == 409 and error_of(late)["code"] == "invalid_state"
+
+
+def test_a_claimed_shipment_gets_a_return_code_once(app, client, merchant, branch):
+    _, secret = merchant
+    number = post(client, secret, body(branch)).get_json()["tracking_number"]
+    path = f"/api/v1/shipments/{number}/returns"
+    early = client.post(path, headers=auth(secret))
+    assert early.status_code == 409 and error_of(early)["code"] == "not_picked_up"
+    _move(app, number, *TO_BRANCH, "claim")
+    issued = client.post(path, headers=auth(secret))
+    assert issued.status_code == 201, issued.get_json()
+    found = issued.get_json()
+    assert found["return_code"].startswith("4") and len(found["return_code"]) == 14
+    assert found["tracking_number"] != number and found["shipment_tracking_number"] == number
+    again = client.post(path, headers=auth(secret))
+    assert again.status_code == 200 and again.get_json()["return_code"] == found["return_code"]
+    _, theirs = new_merchant(app, "Other shop")
+    assert client.post(path, headers=auth(theirs)).status_code == 404
+    assert client.post(path, json={"why": 1}, headers=auth(secret)).status_code == 422
