@@ -61,7 +61,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     rules.init_app(app)
 
     from shop.admin.views import bp as admin_bp
-    from shop.api import branches_views, shipments_views  # noqa: F401  (routes, on api_bp)
+    from shop.api import branches_views, shipments_views, webhooks_views  # noqa: F401  (routes)
     from shop.api.blueprint import bp as api_bp
     from shop.auth.views import bp as auth_bp
     from shop.branches.views import bp as branches_bp
@@ -74,6 +74,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.embed.prefix import EmbedPrefix
     from shop.embed.views import bp as embed_bp
     from shop.fulfillment.views import bp as fulfillment_bp
+    from shop.merchants import events  # noqa: F401  (the "merchant" owner of webhooks)
     from shop.partners import console_views, payout_views, webhook_views  # noqa: F401  (routes)
     from shop.partners.admin_views import bp as apps_admin_bp
     from shop.partners.blueprint import bp as partners_bp

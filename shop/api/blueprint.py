@@ -13,9 +13,9 @@ shop/__init__.py imports them, as it does the counter's."""
 
 import hashlib
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, jsonify, request
 
-from shop.errors import DomainError, status_for
+from shop.errors import DomainError, InvalidInput, status_for
 from shop.extensions import csrf, limiter
 from shop.merchants import service as merchants
 from shop.web import json_error
@@ -76,4 +76,22 @@ def _domain_error(exc: DomainError):
     )
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="CLiQQ Shop API"'
+    return response
+
+
+def json_body():
+    """The request's JSON body (any JSON value: the endpoint's schema says which it takes).
+    Raises InvalidInput for a body sent as anything else; unreadable JSON (malformed, too
+    deep, a NUL) was refused before the view (shop.web's input guard)."""
+    if not request.is_json:
+        raise InvalidInput("Send the body as JSON (Content-Type: application/json).")
+    return request.get_json()
+
+
+def answer_of(answer):
+    """An idempotency.Answer as the response: its status and body, marked when replayed."""
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response

@@ -43,7 +43,13 @@ def whole_number(raw: str | None, name: str, *, default: int, lowest: int, highe
     """A whole number from `lowest` to `highest` (plain digits), or `default` when absent."""
     if raw is None or raw == "":
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or not lowest <= int(raw) <= highest:
+    digits = len(str(highest))
+    if (
+        not raw.isascii()
+        or not raw.isdigit()
+        or len(raw) > digits
+        or not lowest <= int(raw) <= highest
+    ):
         raise InvalidInput(
             f"“{name}” must be a whole number from {lowest} to {highest}.", field=name
         )

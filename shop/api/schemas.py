@@ -17,7 +17,7 @@ class UnknownField(InvalidInput):
     code = "unknown_field"
 
 
-def _text(longest: int, shortest: int = 1):
+def bounded_text(longest: int, shortest: int = 1):
     return Annotated[
         str,
         StringConstraints(min_length=shortest, max_length=longest, pattern=r"^[^\x00-\x1f\x7f]*$"),
@@ -29,9 +29,9 @@ class Strict(BaseModel):
 
 
 class RecipientIn(Strict):
-    name: _text(120)
-    phone: _text(32)
-    email: _text(254)
+    name: bounded_text(120)
+    phone: bounded_text(32)
+    email: bounded_text(254)
 
 
 class ParcelIn(Strict):
@@ -42,25 +42,25 @@ class ParcelIn(Strict):
     height_cm: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
     weight_g: Annotated[int, Field(gt=0, le=10_000_000)]
     frozen: bool = False
-    contents: _text(200, 2) = "Merchandise"
+    contents: bounded_text(200, 2) = "Merchandise"
 
 
 class ShipmentIn(Strict):
     reference: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
     payment: Literal["prepaid", "cod"]
     amount_due: Annotated[int, Field(ge=0, le=100_000_000)] = 0
-    branch_code: _text(16)
-    drop_off_branch_code: _text(16) | None = None
+    branch_code: bounded_text(16)
+    drop_off_branch_code: bounded_text(16) | None = None
     recipient: RecipientIn
     parcel: ParcelIn
 
 
 class CancelIn(Strict):
-    reason: _text(500, 0) = ""
+    reason: bounded_text(500, 0) = ""
 
 
 class BranchIn(Strict):
-    branch_code: _text(16)
+    branch_code: bounded_text(16)
 
 
 class ReturnIn(Strict):

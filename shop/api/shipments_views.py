@@ -5,10 +5,9 @@ import sqlalchemy as sa
 from flask import jsonify, request, url_for
 
 from shop.api import idempotency
-from shop.api.blueprint import bp, current_merchant
+from shop.api.blueprint import answer_of, bp, current_merchant, json_body
 from shop.api.params import moment, query_params, whole_number
 from shop.api.schemas import BranchIn, CancelIn, ReturnIn, ShipmentIn, body_of
-from shop.errors import InvalidInput
 from shop.merchants import shipments
 from shop.web import answers_json, pdf_response
 
@@ -47,12 +46,6 @@ def shipment_json(found: shipments.ShipmentView) -> dict:
     }
 
 
-def _json_body():
-    if not request.is_json:
-        raise InvalidInput("Send the body as JSON (Content-Type: application/json).")
-    return request.get_json()  # unreadable JSON was refused before the view (shop.web)
-
-
 def _request_of(body: ShipmentIn) -> shipments.Request:
     return shipments.Request(
         reference=body.reference,
@@ -77,7 +70,7 @@ def _request_of(body: ShipmentIn) -> shipments.Request:
 def create_shipment():
     merchant = current_merchant()
     key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = _json_body()
+    raw = json_body()
     asked = _request_of(body_of(ShipmentIn, raw))
     fingerprint = idempotency.request_hash("POST", request.path, raw)
 
@@ -96,7 +89,7 @@ def create_shipment():
                 raise shipments.DuplicateReference(field="reference") from None
             if attempt == ATTEMPTS - 1:
                 raise
-    response = _answer(answer)
+    response = answer_of(answer)
     response.headers["Location"] = url_for(
         "api.get_shipment", tracking_number=answer.body["tracking_number"]
     )
@@ -140,7 +133,7 @@ def list_shipments():
 def cancel_shipment(tracking_number: str):
     merchant = current_merchant()
     key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = _json_body() if request.content_length else {}
+    raw = json_body() if request.content_length else {}
     reason = body_of(CancelIn, raw).reason
     fingerprint = idempotency.request_hash("POST", request.path, raw)
 
@@ -149,7 +142,7 @@ def cancel_shipment(tracking_number: str):
             200, shipment_json(shipments.cancel(merchant, tracking_number, reason))
         )
 
-    return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
 
 
 @bp.post("/shipments/<tracking_number>/branch")
@@ -157,7 +150,7 @@ def cancel_shipment(tracking_number: str):
 def change_branch(tracking_number: str):
     merchant = current_merchant()
     key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = _json_body()
+    raw = json_body()
     code = body_of(BranchIn, raw).branch_code
     fingerprint = idempotency.request_hash("POST", request.path, raw)
 
@@ -165,7 +158,7 @@ def change_branch(tracking_number: str):
         moved = shipments.change_branch(merchant, tracking_number, code)
         return idempotency.Answer(200, shipment_json(moved))
 
-    return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
 
 
 @bp.post("/shipments/<tracking_number>/returns")
@@ -173,7 +166,7 @@ def change_branch(tracking_number: str):
 def request_return(tracking_number: str):
     merchant = current_merchant()
     key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = _json_body() if request.content_length else {}
+    raw = json_body() if request.content_length else {}
     body_of(ReturnIn, raw)
     fingerprint = idempotency.request_hash("POST", request.path, raw)
 
@@ -189,15 +182,7 @@ def request_return(tracking_number: str):
             },
         )
 
-    return _answer(idempotency.run_once(merchant.id, key, fingerprint, do))
-
-
-def _answer(answer: idempotency.Answer):
-    response = jsonify(answer.body)
-    response.status_code = answer.status
-    if answer.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
 
 
 @bp.get("/shipments/<tracking_number>")

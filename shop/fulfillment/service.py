@@ -778,29 +778,40 @@ def _move(
     if place is None:
         branch = db.session.get(Branch, where_id) if where_id is not None else None
         place = branch.name if branch is not None else ""
+    written = []
     for package in packages:
         set_committed_value(package, "state", target)
         for key, value in values.items():
             set_committed_value(package, key, value)
-        db.session.add(
-            PackageEvent(
-                package=package,
-                action=str(action),
-                from_state=source,
-                to_state=target,
-                actor=actor.name[:120],
-                place=place[:120],
-                at=now,
-                actor_id=actor.user_id,
-                actor_role=actor.role,
-                branch_id=where_id,
-                terminal=actor.terminal,
-                shift=actor.shift,
-                detail={**(detail or {}), **((details or {}).get(package.id) or {})},
-            )
+        event = PackageEvent(
+            package=package,
+            action=str(action),
+            from_state=source,
+            to_state=target,
+            actor=actor.name[:120],
+            place=place[:120],
+            at=now,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            branch_id=where_id,
+            terminal=actor.terminal,
+            shift=actor.shift,
+            detail={**(detail or {}), **((details or {}).get(package.id) or {})},
         )
+        db.session.add(event)
+        written.append((package, event))
     db.session.flush()
+    _tell_merchant(written)
     return True
+
+
+def _tell_merchant(moves: list[tuple[Package, PackageEvent]]) -> None:
+    """A merchant's shipment moved: its `shipment.<state>` events, in this same transaction
+    (shop.merchants.events; the shop's own orders and sellers' parcels publish nothing)."""
+    # Imported here: merchants reads the ECMS's models and services.
+    from shop.merchants import events
+
+    events.packages_moved(moves)
 
 
 def _give_back_shelf(shipment: Shipment, packages: int) -> None:

@@ -28,6 +28,7 @@ from shop.fulfillment import packing
 from shop.fulfillment import service as ecms
 from shop.fulfillment.lifecycle import Actor
 from shop.fulfillment.models import Package, PackageEvent, PackageState, PaymentMode, Shipment
+from shop.merchants import events
 from shop.merchants.models import Merchant, MerchantShipment
 from shop.money import Money
 
@@ -193,6 +194,9 @@ def create(merchant: Merchant, request: Request) -> "ShipmentView":
         )
     )
     db.session.flush()
+    shipment = db.session.get(Shipment, made.id)
+    for package in shipment.packages:
+        events.shipment_created(merchant.id, package, shipment)
     return view_of(merchant, made.id)
 
 

@@ -185,9 +185,13 @@ def test_the_schedule_runs_about_three_days_over_twelve_attempts():
     assert list(SCHEDULE) == sorted(SCHEDULE)  # the waits never shrink
 
 
-def test_the_published_table_is_the_schedule():
-    """docs/webhooks.md's table lists each attempt's wait and its time since the first."""
-    rows = re.findall(r"^\| (\d+) \| ([^|]+) \| ([^|]+) \|$", DOCS.read_text(), re.MULTILINE)
+@pytest.mark.parametrize("docs", [DOCS, DOCS.with_name("api.md")], ids=lambda p: p.name)
+def test_the_published_table_is_the_schedule(docs):
+    """docs/webhooks.md's table, and the merchants' copy in docs/api.md, list each attempt's
+    wait and its time since the first."""
+    header = "| attempt | wait after the previous | since the first |"
+    table = docs.read_text().split(header, 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| ([^|]+) \| ([^|]+) \|$", table, re.MULTILINE)
     assert [int(n) for n, _, _ in rows] == list(range(1, len(SCHEDULE) + 2))
     elapsed = timedelta()
     for (_, wait, since), step in zip(rows, (timedelta(), *SCHEDULE), strict=True):

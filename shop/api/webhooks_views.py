@@ -1,0 +1,127 @@
+"""The merchant's webhook endpoints and events (issue #12, points 6 and 7):
+`/api/v1/webhook-endpoints` (register, list, delete; the signing secret shown once),
+`GET /api/v1/events?after=<id>` (the pull feed: a receiver that was down catches up) and
+`POST /api/v1/events/<id>/resend`. The rules are notify.webhooks' (SSRF checks, the schedule,
+Standard Webhooks signing), shared with the publishers' console; the events are
+shop.merchants.events'."""
+
+from typing import Annotated
+
+from flask import jsonify, request
+from pydantic import Field
+
+from shop.api import idempotency
+from shop.api.blueprint import answer_of, bp, current_merchant, json_body
+from shop.api.params import query_params, whole_number
+from shop.api.schemas import Strict, body_of, bounded_text
+from shop.errors import NotFound
+from shop.merchants.events import OWNER_TYPE
+from shop.notify import webhooks
+from shop.transaction import transaction
+from shop.web import answers_json
+
+MAX_EVENTS = 100
+
+
+class EndpointIn(Strict):
+    url: bounded_text(webhooks.MAX_URL)
+    description: bounded_text(webhooks.MAX_DESCRIPTION, 0) = ""
+    event_types: Annotated[list[bounded_text(40)], Field(min_length=1, max_length=40)] | None = None
+
+
+class ResendIn(Strict):
+    endpoint_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+def endpoint_json(endpoint, *, secret: bool = False) -> dict:
+    found = {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,  # null: every shipment.* event
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "secret_hint": endpoint.secret_hint,
+        "created_at": endpoint.created_at.isoformat(),
+    }
+    if secret:
+        found["secret"] = endpoint.secret
+    return found
+
+
+def event_json(event) -> dict:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "data": event.data,
+    }
+
+
+@bp.post("/webhook-endpoints")
+@answers_json
+def create_endpoint():
+    merchant = current_merchant()
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    raw = json_body()
+    asked = body_of(EndpointIn, raw)
+    fingerprint = idempotency.request_hash("POST", request.path, raw)
+
+    def do() -> idempotency.Answer:
+        made = webhooks.create_endpoint(
+            OWNER_TYPE, merchant.id, asked.url, asked.description, asked.event_types
+        )
+        return idempotency.Answer(201, endpoint_json(made, secret=True))
+
+    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
+
+
+@bp.get("/webhook-endpoints")
+@answers_json
+def list_endpoints():
+    query_params(request.args, ())
+    found = webhooks.list_endpoints(OWNER_TYPE, current_merchant().id)
+    return jsonify(data=[endpoint_json(view.endpoint) for view in found])
+
+
+def _endpoint_id(raw: int) -> int:
+    if not 1 <= raw <= 2**31 - 1:
+        raise NotFound("There is no such webhook endpoint.")
+    return raw
+
+
+@bp.delete("/webhook-endpoints/<int:endpoint_id>")
+@answers_json
+def delete_endpoint(endpoint_id: int):
+    with transaction():
+        webhooks.delete_endpoint(_endpoint_id(endpoint_id), OWNER_TYPE, current_merchant().id)
+    return "", 204
+
+
+@bp.get("/events")
+@answers_json
+def list_events():
+    args = query_params(request.args, ("after", "limit"))
+    after = whole_number(args.get("after"), "after", default=0, lowest=0, highest=2**31 - 1)
+    limit = whole_number(args.get("limit"), "limit", default=MAX_EVENTS, lowest=1,
+                         highest=MAX_EVENTS)  # fmt: skip
+    found = webhooks.events_after(OWNER_TYPE, current_merchant().id, after, limit)
+    return jsonify(data=[event_json(event) for event in found])
+
+
+@bp.post("/events/<int:event_id>/resend")
+@answers_json
+def resend_event(event_id: int):
+    merchant = current_merchant()
+    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+    raw = json_body() if request.content_length else {}
+    asked = body_of(ResendIn, raw)
+    fingerprint = idempotency.request_hash("POST", request.path, raw)
+
+    def do() -> idempotency.Answer:
+        if not 1 <= event_id <= 2**31 - 1:
+            raise NotFound("There is no such event.")
+        queued = webhooks.resend(event_id, OWNER_TYPE, merchant.id, endpoint_id=asked.endpoint_id)
+        return idempotency.Answer(202, {"queued": len(queued)})
+
+    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
