@@ -15,9 +15,12 @@ from standardwebhooks import Webhook
 from shop.extensions import db
 from shop.merchants.models import Merchant
 from shop.notify.models import WebhookEvent
+from tests.integration import test_webhooks_outbound as outbound
 from tests.integration.test_api_keys import auth, error_of, new_merchant
 from tests.integration.test_api_shipments import TO_BRANCH, _move, body, post
-from tests.integration.test_webhooks_outbound import Receiver, _deliver, now, receiver  # noqa: F401
+from tests.integration.test_webhooks_outbound import Receiver, _deliver
+
+receiver, now = outbound.receiver, outbound.now
 
 
 @pytest.fixture
@@ -117,8 +120,8 @@ def test_a_receiver_down_for_a_while_gets_every_event_once_in_order(
     client,
     merchant,
     branch,
-    receiver,  # noqa: F811
-    now,  # noqa: F811
+    receiver,
+    now,
 ):
     merchant_id, secret = merchant
     hook: Receiver = receiver(fail=4)
@@ -148,7 +151,7 @@ def test_a_receiver_down_for_a_while_gets_every_event_once_in_order(
         assert db.session.get(Merchant, merchant_id) is not None
 
 
-def test_an_event_is_resent_on_request(app, client, merchant, branch, receiver, now):  # noqa: F811
+def test_an_event_is_resent_on_request(app, client, merchant, branch, receiver, now):
     _, secret = merchant
     hook = receiver()
     signing = register(client, secret, hook.url).get_json()["secret"]
