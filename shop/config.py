@@ -147,6 +147,10 @@ class Config:
         self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10 per minute; 60 per hour")
         # The merchant API: requests per secret key (shop.api.blueprint), 429 with Retry-After.
         self.API_RATE_LIMIT = _env("API_RATE_LIMIT", "120 per minute; 5000 per hour")
+        # Requests with a wrong key from one address, before the address is refused a while.
+        self.API_BAD_KEYS_PER_ADDRESS = _env(
+            "API_BAD_KEYS_PER_ADDRESS", "20 per minute; 200 per hour"
+        )
         # Choosing another pickup branch from the order page (issue #10, point 10).
         self.CHANGE_BRANCH_RATE_LIMIT = _env(
             "CHANGE_BRANCH_RATE_LIMIT", "5 per minute; 20 per hour"

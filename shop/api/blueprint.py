@@ -12,10 +12,14 @@ SERVER_TO_SERVER_PREFIXES). The views live by what they serve (branches_views.py
 shop/__init__.py imports them, as it does the counter's."""
 
 import hashlib
+import math
+import time
 
 from flask import Blueprint, current_app, g, jsonify, request
+from limits import parse_many
+from limits.strategies import MovingWindowRateLimiter
 
-from shop.errors import DomainError, InvalidInput, status_for
+from shop.errors import DomainError, InvalidInput, TooMany, status_for
 from shop.extensions import csrf, limiter
 from shop.merchants import service as merchants
 from shop.web import json_error
@@ -59,9 +63,50 @@ def bearer_secret() -> str | None:
     return secret.strip()
 
 
+class TooManyBadKeys(TooMany):
+    """Too many requests with a wrong key from this address. Wait, then use a key from the
+    merchant console."""
+
+    code = "too_many_bad_keys"
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.retry_after = retry_after
+
+
+def _bad_key_counters() -> list[tuple]:
+    """API_BAD_KEYS_PER_ADDRESS's windows for this request's address (in the rate limiter's
+    storage: Redis in production, so every host counts together)."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "shop"
+    address = request.remote_addr or ""
+    return [
+        (limit, (prefix, "api-bad-keys", address))
+        for limit in parse_many(current_app.config["API_BAD_KEYS_PER_ADDRESS"])
+    ]
+
+
 @bp.before_request
 def _authenticate():
-    g.merchant = merchants.authenticate(bearer_secret())
+    # Every key presented counts under its own rate limit, so a stream of made-up keys would
+    # never slow down: failures are counted per address too, and past the limit the address
+    # is refused before its key is looked at (a 256-bit key can't be guessed; this keeps the
+    # attempt from costing the database).
+    windows = MovingWindowRateLimiter(limiter.storage)
+    counters = _bad_key_counters() if limiter.enabled else []
+    now = time.time()  # system time on purpose: the limiter's storage keeps time by it
+    waits = [
+        math.ceil(windows.get_window_stats(limit, *key).reset_time - now)
+        for limit, key in counters
+        if not windows.test(limit, *key)
+    ]
+    if waits:
+        raise TooManyBadKeys(max(1, *waits))
+    try:
+        g.merchant = merchants.authenticate(bearer_secret())
+    except merchants.BadKey:
+        for limit, key in counters:
+            windows.hit(limit, *key)
+        raise
 
 
 def current_merchant():
@@ -76,6 +121,8 @@ def _domain_error(exc: DomainError):
     )
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="CLiQQ Shop API"'
+    if isinstance(exc, TooManyBadKeys):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -173,3 +173,22 @@ def test_no_page_of_the_api_is_html(app, client):
         response = client.open(path, method=method, headers=auth(secret))
         assert response.status_code in (404, 405)
         error_of(response)
+
+
+def test_an_address_sending_wrong_keys_is_refused_for_a_while(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "API_BAD_KEYS_PER_ADDRESS", "3 per minute")
+    monkeypatch.setattr(limiter, "enabled", True)
+    _, secret = new_merchant(app)
+    for n in range(3):
+        wrong = client.get("/api/v1/branches", headers=auth(f"sk_{n:043d}"))
+        assert wrong.status_code == 401
+    refused = client.get("/api/v1/branches", headers=auth("sk_" + "B" * 43))
+    assert refused.status_code == 429 and error_of(refused)["code"] == "too_many_bad_keys"
+    assert int(refused.headers["Retry-After"]) > 0
+    # Refused before the key is looked at: the right key from there waits too...
+    assert client.get("/api/v1/branches", headers=auth(secret)).status_code == 429
+    # ...and another address is not concerned.
+    elsewhere = client.get(
+        "/api/v1/branches", headers=auth(secret), environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert elsewhere.status_code == 200
