@@ -18,7 +18,9 @@ class DomainError(Exception):
     def __init__(
         self, message: str | None = None, *, field: str | None = None, code: str | None = None
     ):
-        self.message = message or self.__doc__ or "That request can't be done."
+        # A docstring wrapped over lines reads as one sentence (no newlines and indents).
+        default = " ".join((self.__doc__ or "").split()) or "That request can't be done."
+        self.message = message or default
         self.field = field
         if code:
             self.code = code

@@ -192,3 +192,9 @@ def test_an_address_sending_wrong_keys_is_refused_for_a_while(app, client, monke
         "/api/v1/branches", headers=auth(secret), environ_base={"REMOTE_ADDR": "203.0.113.9"}
     )
     assert elsewhere.status_code == 200
+
+
+def test_an_error_message_is_one_line_of_words(app, client):
+    response = client.get("/api/v1/branches", headers=auth("sk_" + "C" * 43))
+    message = error_of(response)["message"]
+    assert "\n" not in message and "  " not in message and message.startswith("Send your")
