@@ -13,19 +13,20 @@ from shop.fulfillment.models import PackageState
 from shop.web import status_of
 
 
+def _search_page(template: str, run, **choices):
+    """A search page: the results of `run(request.args)`, or its refusal next to the form."""
+    try:
+        found = run(request.args)
+    except DomainError as exc:
+        return render_template(template, error=exc, args=request.args, **choices), status_of(exc)
+    return render_template(template, found=found, args=request.args, **choices)
+
+
 @bp.get("/orders")
 @role_required(Role.ADMIN)
 def orders():
     """Orders by number, email, phone, status and the day placed."""
-    try:
-        found = search.orders(request.args)
-    except DomainError as exc:
-        return render_template(
-            "admin/orders.html", error=exc, args=request.args, statuses=OrderStatus
-        ), status_of(exc)
-    return render_template(
-        "admin/orders.html", found=found, args=request.args, statuses=OrderStatus
-    )
+    return _search_page("admin/orders.html", search.orders, statuses=OrderStatus)
 
 
 @bp.get("/orders/<number>")
@@ -39,15 +40,7 @@ def order(number: str):
 @role_required(Role.ADMIN)
 def packages():
     """Packages by tracking number, state and branch."""
-    try:
-        found = search.packages(request.args)
-    except DomainError as exc:
-        return render_template(
-            "admin/packages.html", error=exc, args=request.args, states=PackageState
-        ), status_of(exc)
-    return render_template(
-        "admin/packages.html", found=found, args=request.args, states=PackageState
-    )
+    return _search_page("admin/packages.html", search.packages, states=PackageState)
 
 
 @bp.get("/packages/<tracking_number>")

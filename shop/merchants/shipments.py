@@ -294,13 +294,7 @@ def view_of(merchant: Merchant, shipment_id: int) -> ShipmentView:
 def get(merchant: Merchant, tracking_number: str) -> ShipmentView:
     """The merchant's shipment with this tracking number. Raises ShipmentNotFound (another
     merchant's too, and a number that isn't one)."""
-    try:
-        package = ecms.get_package(tracking_number)
-    except DomainError:
-        raise ShipmentNotFound() from None
-    owned = _owned(merchant, [package.shipment_id]).get(package.shipment_id)
-    if owned is None:
-        raise ShipmentNotFound()
+    package, owned = _owned_package(merchant, tracking_number)
     return _view(package, owned)
 
 
@@ -309,6 +303,16 @@ def label_pdf(merchant: Merchant, tracking_number: str) -> bytes:
     dropped off at when the merchant named one, else via the DC. Raises ShipmentNotFound."""
     from shop.fulfillment import labels
 
+    package, owned = _owned_package(merchant, tracking_number)
+    return labels.label_pdf([package], origin_id=owned.drop_off_branch_id)
+
+
+# --- changing one -------------------------------------------------------------------------------
+
+
+def _owned_package(merchant: Merchant, tracking_number: str) -> tuple[Package, MerchantShipment]:
+    """The package with this tracking number and the record that it is the merchant's. Raises
+    ShipmentNotFound alike for another merchant's, an unknown and a malformed number."""
     try:
         package = ecms.get_package(tracking_number)
     except DomainError:
@@ -316,27 +320,14 @@ def label_pdf(merchant: Merchant, tracking_number: str) -> bytes:
     owned = _owned(merchant, [package.shipment_id]).get(package.shipment_id)
     if owned is None:
         raise ShipmentNotFound()
-    return labels.label_pdf([package], origin_id=owned.drop_off_branch_id)
-
-
-# --- changing one -------------------------------------------------------------------------------
-
-
-def _owned_package(merchant: Merchant, tracking_number: str) -> Package:
-    try:
-        package = ecms.get_package(tracking_number)
-    except DomainError:
-        raise ShipmentNotFound() from None
-    if _owned(merchant, [package.shipment_id]).get(package.shipment_id) is None:
-        raise ShipmentNotFound()
-    return package
+    return package, owned
 
 
 def cancel(merchant: Merchant, tracking_number: str, reason: str = "") -> ShipmentView:
     """Cancel the merchant's shipment before it is dropped off (the ECMS's cancel: its shelf
     slot comes back). In the caller's transaction. Raises ShipmentNotFound, InvalidTransition
     (invalid_state: dropped off already, or cancelled)."""
-    package = _owned_package(merchant, tracking_number)
+    package, _ = _owned_package(merchant, tracking_number)
     ecms.cancel(package.tracking_number, Actor.shop(f"api:{merchant.slug}"), reason=reason)
     return get(merchant, package.tracking_number)
 
@@ -450,7 +441,7 @@ def change_branch(merchant: Merchant, tracking_number: str, branch_code: str) ->
     already), InvalidInput same_branch, BranchUnavailable."""
     from shop.fulfillment import reroute
 
-    package = _owned_package(merchant, tracking_number)
+    package, _ = _owned_package(merchant, tracking_number)
     try:
         reroute.change_branch(package.shipment_id, branch_code, Actor.shop(f"api:{merchant.slug}"))
     except branches.BranchNotFound:
@@ -476,7 +467,7 @@ def request_return(merchant: Merchant, tracking_number: str) -> Return:
     not_picked_up, return_window_closed, already_returned (409)."""
     from shop.fulfillment import returns
 
-    package = _owned_package(merchant, tracking_number)
+    package, _ = _owned_package(merchant, tracking_number)
     issued = returns.request_return(package.tracking_number, package.shipment.recipient_phone)
     return Return(
         issued.return_code,
