@@ -16,7 +16,7 @@ from shop.api.params import query_params, whole_number
 from shop.api.schemas import Strict, body_of, bounded_text
 from shop.errors import NotFound
 from shop.merchants.events import OWNER_TYPE
-from shop.notify import webhooks
+from shop.notify import webhook_http, webhooks
 from shop.transaction import transaction
 from shop.web import answers_json
 
@@ -24,7 +24,7 @@ MAX_EVENTS = 100
 
 
 class EndpointIn(Strict):
-    url: bounded_text(webhooks.MAX_URL)
+    url: bounded_text(webhook_http.MAX_URL)
     description: bounded_text(webhooks.MAX_DESCRIPTION, 0) = ""
     event_types: Annotated[list[bounded_text(40)], Field(min_length=1, max_length=40)] | None = None
 

@@ -9,7 +9,7 @@ from shop.auth.access import role_required
 from shop.auth.models import Role
 from shop.errors import DomainError
 from shop.extensions import limiter
-from shop.notify import webhooks
+from shop.notify import webhook_http, webhooks
 from shop.partners.blueprint import bp
 from shop.web import status_of
 
@@ -31,7 +31,7 @@ def _list_page(*, values: dict | None = None, error: DomainError | None = None, 
             can_add=webhooks.has_room(len(endpoints)),
             event_types=EVENT_TYPES,
             max_endpoints=webhooks.MAX_ENDPOINTS,
-            max_url=webhooks.MAX_URL,
+            max_url=webhook_http.MAX_URL,
             max_description=webhooks.MAX_DESCRIPTION,
             values=values or {"url": "", "description": "", "events": "all", "event_types": []},
             error=error,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from shop.auth.models import Role
 from shop.extensions import db
 from shop.notify import service as notify
-from shop.notify import webhooks
+from shop.notify import webhook_http, webhooks
 from shop.notify.models import OutboxMessage, WebhookDelivery, WebhookEndpoint
 from tests.conftest import csrf_token, log_in, text
 from tests.integration.test_webhooks_outbound import receiver  # noqa: F401  (a fixture)
@@ -194,7 +194,7 @@ def test_at_most_ten_endpoints(app, publisher):
 
 
 def test_the_lengths_the_form_allows_are_the_services(app, publisher, monkeypatch):
-    monkeypatch.setattr(webhooks, "MAX_URL", 321)
+    monkeypatch.setattr(webhook_http, "MAX_URL", 321)
     monkeypatch.setattr(webhooks, "MAX_DESCRIPTION", 55)
     page = publisher.get(PAGE).get_data(as_text=True)
     assert 'maxlength="321"' in page and 'maxlength="55"' in page

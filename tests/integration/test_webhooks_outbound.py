@@ -19,7 +19,7 @@ from shop.auth.models import Role
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.notify import service as notify
-from shop.notify import webhooks
+from shop.notify import webhook_http, webhooks
 from shop.notify.models import (
     OutboxMessage,
     OutboxStatus,
@@ -439,7 +439,7 @@ def production(app, monkeypatch):
 def test_production_refuses_to_register_an_address_that_is_not_public_https(
     app, publisher, production, url
 ):
-    with app.app_context(), pytest.raises(webhooks.UnsafeUrl):
+    with app.app_context(), pytest.raises(webhook_http.UnsafeUrl):
         webhooks.create_endpoint("publisher", publisher.id, url)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) == 0
@@ -448,8 +448,8 @@ def test_production_refuses_to_register_an_address_that_is_not_public_https(
 def test_production_refuses_a_name_that_resolves_to_a_private_address(
     app, publisher, production, monkeypatch
 ):
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["10.20.30.40"])
-    with app.app_context(), pytest.raises(webhooks.UnsafeUrl, match="10.20.30.40"):
+    monkeypatch.setattr(webhook_http, "resolve", lambda host, port: ["10.20.30.40"])
+    with app.app_context(), pytest.raises(webhook_http.UnsafeUrl, match="10.20.30.40"):
         webhooks.create_endpoint("publisher", publisher.id, "https://hooks.example.com/in")
 
 
@@ -460,7 +460,7 @@ def test_a_name_that_turns_private_after_registration_is_not_sent_to(
     again and refuses; the endpoint is disabled with the reason."""
     hooks = receiver()
     answers = {"hooks.example.com": ["93.184.215.14"]}
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: answers[host])
+    monkeypatch.setattr(webhook_http, "resolve", lambda host, port: answers[host])
     monkeypatch.setitem(app.config, "WEBHOOK_REQUIRE_HTTPS", False)
     endpoint = _endpoint(app, publisher.id, f"http://hooks.example.com:{hooks.port}/hooks")
     answers["hooks.example.com"] = ["127.0.0.1"]
@@ -479,7 +479,7 @@ def test_the_delivery_connects_to_the_address_it_checked(
     """The name is resolved once per attempt, by the check: the connection goes to that
     address (here a name no DNS knows, mapped to the receiver), with the name as Host."""
     hooks = receiver()
-    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(webhook_http, "resolve", lambda host, port: ["127.0.0.1"])
     endpoint = _endpoint(app, publisher.id, f"http://hooks.invalid:{hooks.port}/in")
     _publish(app, publisher.id)
     assert [o.result for o in _deliver(app).outcomes] == ["delivered"]

@@ -11,16 +11,10 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from shop.config import Config
-from shop.notify import webhooks
-from shop.notify.webhooks import (
-    SCHEDULE,
-    InvalidInput,
-    Unresolvable,
-    UnsafeUrl,
-    address_allowed,
-    check_url,
-    parse_url,
-)
+from shop.errors import InvalidInput
+from shop.notify import webhook_http, webhooks
+from shop.notify.webhook_http import Unresolvable, UnsafeUrl, address_allowed, check_url, parse_url
+from shop.notify.webhooks import SCHEDULE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
@@ -122,7 +116,7 @@ def test_a_host_that_does_not_resolve_is_unresolvable():
             "https://nowhere.invalid/", allow_private=False, require_https=True, resolver=fail
         )
     with pytest.raises(Unresolvable):
-        webhooks.resolve("nowhere.invalid", 443)
+        webhook_http.resolve("nowhere.invalid", 443)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +157,7 @@ def test_the_signature_verifies_with_the_standard_webhooks_library_and_a_tampere
         '{"id":1,"type":"commission.pending","timestamp":"2026-12-01T00:00:00.000000Z","data":{}}'
     )
     now = int(datetime.now(UTC).timestamp())
-    headers = webhooks.signed_headers(secret, "msg_1", now, body)
+    headers = webhook_http.signed_headers(secret, "msg_1", now, body)
     assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
     assert Webhook(secret).verify(body, headers)["type"] == "commission.pending"
     expected = Webhook(secret).sign("msg_1", datetime.fromtimestamp(now, UTC), body)
