@@ -16,6 +16,7 @@ from shop.admin.forms import (
 )
 from shop.auth.access import role_required
 from shop.auth.service import Role
+from shop.catalog import operator as catalog_operator
 from shop.catalog import service as catalog
 from shop.errors import DomainError, NotFound
 from shop.money import format_peso
@@ -23,7 +24,7 @@ from shop.web import status_of, takes_files
 
 
 def _category_choices(form: ItemForm) -> None:
-    form.category.choices = [(str(c.id), c.name) for c, _ in catalog.operator_categories()]
+    form.category.choices = [(str(c.id), c.name) for c, _ in catalog_operator.operator_categories()]
 
 
 @bp.get("/items")
@@ -31,7 +32,7 @@ def _category_choices(form: ItemForm) -> None:
 def items():
     """Every item, hidden ones too: a search by name or slug, 50 a page."""
     page = catalog.parse_positive(request.args.get("page"), "page number", 1, catalog.MAX_PAGE)
-    found = catalog.operator_items(request.args.get("q", ""), page)
+    found = catalog_operator.operator_items(request.args.get("q", ""), page)
     return render_template("admin/items.html", found=found, q=request.args.get("q", ""))
 
 
@@ -79,7 +80,7 @@ def _item_form(item) -> ItemForm:
 def item_edit(item_id: int):
     """Edit an item. The stock is saved only if it is still what the page showed (stock_was):
     an order that took some meanwhile makes the save refuse, not overwrite it."""
-    item = catalog.item_for_operator(item_id)
+    item = catalog_operator.item_for_operator(item_id)
     status = None
     if request.method == "POST":
         form = ItemForm()
@@ -90,8 +91,8 @@ def item_edit(item_id: int):
                 change = console.update_item(current_user, item_id, int(was), **form.values())
             except DomainError as exc:
                 status = show_error(form, exc, ITEM_FIELDS)
-                if isinstance(exc, catalog.StockChanged):  # show the stock as it is now
-                    now = catalog.item_for_operator(item_id).stock
+                if isinstance(exc, catalog_operator.StockChanged):  # show the stock as it is now
+                    now = catalog_operator.item_for_operator(item_id).stock
                     form.stock_was.data = str(now)
                     form.stock.errors = [*form.stock.errors, f"It is {now} now."]
             else:
@@ -117,7 +118,7 @@ def item_edit(item_id: int):
 @role_required(Role.ADMIN)
 def item_image(item_id: int):
     """Upload the item's picture: checked by its content (shop/admin/images.py)."""
-    item = catalog.item_for_operator(item_id)
+    item = catalog_operator.item_for_operator(item_id)
     image_form = ImageForm()
     status = None
     if image_form.validate_on_submit() and hasattr(image_form.image.data, "read"):
@@ -167,7 +168,7 @@ def _serve_uploads(state) -> None:
 def _categories_page(form=None, rename_errors=None, status=None):
     return render_template(
         "admin/categories.html",
-        categories=catalog.operator_categories(),
+        categories=catalog_operator.operator_categories(),
         form=form or CategoryForm(formdata=None),
         rename_errors=rename_errors or {},
     ), status
@@ -196,7 +197,7 @@ def category_new():
 @bp.post("/categories/<int:category_id>")
 @role_required(Role.ADMIN)
 def category_rename(category_id: int):
-    catalog.category_for_operator(category_id)
+    catalog_operator.category_for_operator(category_id)
     form = RenameCategoryForm()
     if form.validate_on_submit():
         try:
@@ -212,7 +213,7 @@ def category_rename(category_id: int):
 @bp.post("/categories/<int:category_id>/move")
 @role_required(Role.ADMIN)
 def category_move(category_id: int):
-    catalog.category_for_operator(category_id)
+    catalog_operator.category_for_operator(category_id)
     form = MoveCategoryForm()
     if not form.validate_on_submit():
         return _categories_page(

@@ -5,7 +5,7 @@ committed with its row. `actor` is the signed-in operator (current_user)."""
 
 from shop.admin import audit
 from shop.branches import service as branches
-from shop.catalog import service as catalog
+from shop.catalog import operator as catalog
 from shop.fulfillment import reroute
 from shop.fulfillment import service as ecms
 from shop.merchants import service as merchants

@@ -12,6 +12,7 @@ from shop.admin import audit, console
 from shop.admin.models import AuditEntry
 from shop.auth.models import Role
 from shop.branches.models import Branch
+from shop.catalog import operator as catalog_operator
 from shop.catalog import service as catalog
 from shop.catalog.models import Category, Item
 from shop.extensions import db
@@ -207,7 +208,7 @@ def test_the_items_list_is_one_query(app, make, count_queries):
     for _ in range(3):
         make.item()
     with app.test_request_context(), count_queries() as queries:
-        found = catalog.operator_items("", 1)
+        found = catalog_operator.operator_items("", 1)
     assert found.total == 3 and len(found.rows) == 3
     assert len(queries) == 1
 

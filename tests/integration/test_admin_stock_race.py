@@ -1,8 +1,9 @@
 """The operator's stock edit against an order taking stock at the same moment, on PostgreSQL
 (SQLite serializes writers). The order holds the item's row lock; the operator's save, sent
 from a page that showed the stock before the order, waits behind it. With the conditional
-update (catalog.set_stock) the save is refused and the order's units stay taken; the control,
-an unconditional write of the same number, shows the race is real: it overwrites the order."""
+update (shop.catalog.operator.set_stock) the save is refused and the order's units stay taken;
+the control, an unconditional write of the same number, shows the race is real: it overwrites
+the order."""
 
 import threading
 import time
@@ -10,6 +11,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from shop.catalog import operator as catalog_operator
 from shop.catalog import service as catalog
 from shop.catalog.models import Item
 from shop.extensions import db
@@ -57,9 +59,9 @@ def _order_then_operator(app, item_id: int, operator_write) -> tuple[object, int
 def test_an_order_taking_stock_is_never_overwritten(app, make, postgres_only):
     item = make.item(stock=10)
     result, stock = _order_then_operator(
-        app, item.id, lambda item_id: catalog.set_stock(item_id, 20, was=10)
+        app, item.id, lambda item_id: catalog_operator.set_stock(item_id, 20, was=10)
     )
-    assert isinstance(result, catalog.StockChanged)
+    assert isinstance(result, catalog_operator.StockChanged)
     assert stock == 7  # the order's 3 stay taken
 
 
