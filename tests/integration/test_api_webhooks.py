@@ -3,7 +3,8 @@ endpoint registered by API (its secret shown once), listed and deleted; every mo
 merchant's package publishes `shipment.<state>`, in order, to the pull feed and to the
 endpoints, signed so the `standardwebhooks` library verifies it; a receiver that fails for a
 while, then recovers, gets every event once by webhook-id, in order per shipment; a resend
-replays one; nothing of the shop's own orders or of another merchant's shows."""
+replays one; nothing of the shop's own orders or of another merchant's shows. (Delivery in
+order per shipment is not built yet: the events' ids give the order.)"""
 
 import json
 from datetime import UTC, datetime
@@ -13,7 +14,6 @@ import sqlalchemy as sa
 from standardwebhooks import Webhook
 
 from shop.extensions import db
-from shop.merchants.models import Merchant
 from shop.notify.models import WebhookEvent
 from tests.integration import test_webhooks_outbound as outbound
 from tests.integration.test_api_keys import auth, error_of, new_merchant
@@ -115,7 +115,7 @@ def test_the_shops_own_orders_publish_nothing(app, client, merchant, make):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 0
 
 
-def test_a_receiver_down_for_a_while_gets_every_event_once_in_order(
+def test_a_receiver_down_for_a_while_gets_every_event_once(
     app,
     client,
     merchant,
@@ -144,11 +144,13 @@ def test_a_receiver_down_for_a_while_gets_every_event_once_in_order(
         seen.append((headers["webhook-id"], json.loads(text)["type"]))
     ids = [webhook_id for webhook_id, _ in seen]
     assert len(ids) == len(set(ids)) == 3
-    by_type = [kind for _, kind in seen]
-    assert sorted(by_type) == sorted(["shipment.label_issued", "shipment.received",
-                                      "shipment.accepted"])  # fmt: skip
-    with app.app_context():
-        assert db.session.get(Merchant, merchant_id) is not None
+    assert sorted(kind for _, kind in seen) == sorted(
+        ["shipment.label_issued", "shipment.received", "shipment.accepted"]
+    )
+    # Deliveries may cross on the wire; the events' ids keep their order.
+    bodies = sorted((json.loads(text) for _, text in taken), key=lambda event: event["id"])
+    assert [b["type"] for b in bodies] == [
+        "shipment.label_issued", "shipment.received", "shipment.accepted"]  # fmt: skip
 
 
 def test_an_event_is_resent_on_request(app, client, merchant, branch, receiver, now):
