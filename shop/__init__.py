@@ -63,6 +63,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.admin.views import bp as admin_bp
     from shop.api import branches_views, shipments_views, webhooks_views  # noqa: F401  (routes)
     from shop.api.blueprint import bp as api_bp
+    from shop.api.openapi import docs_bp as api_docs_bp
     from shop.auth.views import bp as auth_bp
     from shop.branches.views import bp as branches_bp
     from shop.cart.views import bp as cart_bp
@@ -97,6 +98,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(payouts_admin_bp)  # /admin/payouts (shop.partners.payout_views)
     app.register_blueprint(apps_admin_bp)
     app.register_blueprint(api_bp)  # /api/v1 (the merchant API)
+    app.register_blueprint(api_docs_bp)  # /api/docs (its description, as a page)
     # The embed last: its after_request (framing headers) runs after every view, and its
     # prefix moves /embed/<key>/<token> into SCRIPT_NAME before anything else sees the path.
     app.register_blueprint(embed_bp)

@@ -85,8 +85,14 @@ def _bad_key_counters() -> list[tuple]:
     ]
 
 
+# What anyone may read without a key: the API's description.
+PUBLIC = frozenset({"api.openapi_json"})
+
+
 @bp.before_request
 def _authenticate():
+    if request.endpoint in PUBLIC:
+        return
     # Every key presented counts under its own rate limit, so a stream of made-up keys would
     # never slow down: failures are counted per address too, and past the limit the address
     # is refused before its key is looked at (a 256-bit key can't be guessed; this keeps the

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from shop.errors import InvalidInput
 
 MAX_VALUE = 200  # characters of one query value
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class UnknownParameter(InvalidInput):
@@ -40,8 +41,9 @@ def query_params(args: MultiDict, known: Iterable[str]) -> dict[str, str]:
 
 
 def whole_number(raw: str | None, name: str, *, default: int, lowest: int, highest: int) -> int:
-    """A whole number from `lowest` to `highest` (plain digits), or `default` when absent."""
-    if raw is None or raw == "":
+    """A whole number from `lowest` to `highest` (plain digits), or `default` when absent
+    (`limit=` with no value is a mistake, not a way to say "the default")."""
+    if raw is None:
         return default
     digits = len(str(highest))
     if (
@@ -56,10 +58,19 @@ def whole_number(raw: str | None, name: str, *, default: int, lowest: int, highe
     return int(raw)
 
 
+def flag(raw: str | None, name: str) -> bool:
+    """`true` or `false` (also `1` or `0`); False when absent."""
+    if raw is None:
+        return False
+    if raw not in FLAGS:
+        raise InvalidInput(f"“{name}” is true or false.", field=name)
+    return FLAGS[raw]
+
+
 def moment(raw: str | None, name: str) -> datetime | None:
     """An ISO 8601 moment with its offset ("2026-12-01T08:00:00+08:00", or "Z"), or None when
     absent. A moment without an offset is refused: it could be any of 27 time zones."""
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         found = datetime.fromisoformat(raw.replace("Z", "+00:00")) if len(raw) <= 40 else None

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from shop.errors import InvalidInput
+from shop.notify import webhook_http, webhooks
 
 
 class UnknownField(InvalidInput):
@@ -29,8 +30,10 @@ class Strict(BaseModel):
 
 
 class RecipientIn(Strict):
+    """The buyer who picks the package up (told by text message and mail)."""
+
     name: bounded_text(120)
-    phone: bounded_text(32)
+    phone: Annotated[bounded_text(32), Field(description="A Philippine mobile number.")]
     email: bounded_text(254)
 
 
@@ -46,11 +49,45 @@ class ParcelIn(Strict):
 
 
 class ShipmentIn(Strict):
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$")]
-    payment: Literal["prepaid", "cod"]
-    amount_due: Annotated[int, Field(ge=0, le=100_000_000)] = 0
-    branch_code: bounded_text(16)
-    drop_off_branch_code: bounded_text(16) | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "ORDER-1001",
+                    "payment": "cod",
+                    "amount_due": 125000,
+                    "branch_code": "0412",
+                    "recipient": {
+                        "name": "Juan dela Cruz",
+                        "phone": "0917 123 4567",
+                        "email": "juan@example.com",
+                    },
+                    "parcel": {"length_cm": 20, "width_cm": 15.5, "height_cm": 10,
+                               "weight_g": 800},
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    reference: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=64, pattern=r"^[!-~]+$"),
+        Field(description="Your own order number: one shipment each."),
+    ]
+    payment: Annotated[
+        Literal["prepaid", "cod"],
+        Field(description="`prepaid`: a CLAIM CODE. `cod`: the buyer pays at the counter."),
+    ]
+    amount_due: Annotated[
+        int, Field(ge=0, le=100_000_000, description="COD only: what to collect, in centavos.")
+    ] = 0
+    branch_code: Annotated[
+        bounded_text(16), Field(description="The pickup branch (GET /branches).")
+    ]
+    drop_off_branch_code: Annotated[
+        bounded_text(16) | None,
+        Field(description="A store where the seller drops the parcel off, instead of the DC."),
+    ] = None
     recipient: RecipientIn
     parcel: ParcelIn
 
@@ -65,6 +102,16 @@ class BranchIn(Strict):
 
 class ReturnIn(Strict):
     """No field yet: the return is of the shipment's one package."""
+
+
+class EndpointIn(Strict):
+    url: bounded_text(webhook_http.MAX_URL)
+    description: bounded_text(webhooks.MAX_DESCRIPTION, 0) = ""
+    event_types: Annotated[list[bounded_text(40)], Field(min_length=1, max_length=40)] | None = None
+
+
+class ResendIn(Strict):
+    endpoint_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
 def _field(location: tuple) -> str | None:

@@ -4,7 +4,7 @@ shipments (shop.merchants.shipments holds the rules; this parses, calls and answ
 import sqlalchemy as sa
 from flask import jsonify, request, url_for
 
-from shop.api import idempotency
+from shop.api import answers, idempotency
 from shop.api.blueprint import answer_of, bp, current_merchant, json_body
 from shop.api.params import moment, query_params, whole_number
 from shop.api.schemas import BranchIn, CancelIn, ReturnIn, ShipmentIn, body_of
@@ -15,35 +15,28 @@ ATTEMPTS = 3  # a random number drawn twice at once: the whole request again
 
 
 def shipment_json(found: shipments.ShipmentView) -> dict:
-    return {
-        "tracking_number": found.tracking_number,
-        "reference": found.reference,
-        "status": found.status,
-        "payment": found.payment,
-        "amount_due": found.amount_due,
-        found.code_kind: found.code,
-        "branch": {"code": found.branch_code, "name": found.branch_name},
-        "drop_off_branch_code": found.drop_off_branch_code,
-        "recipient": {
-            "name": found.recipient_name,
-            "phone": found.recipient_phone,
-            "email": found.recipient_email,
-        },
-        "parcel": {"weight_g": found.weight_g, "frozen": found.frozen},
-        "label_url": url_for(
+    return answers.ShipmentOut(
+        tracking_number=found.tracking_number,
+        reference=found.reference,
+        status=found.status,
+        payment=found.payment,
+        amount_due=found.amount_due,
+        **{found.code_kind: found.code},
+        branch=answers.BranchRef(code=found.branch_code, name=found.branch_name),
+        drop_off_branch_code=found.drop_off_branch_code,
+        recipient=answers.RecipientOut(
+            name=found.recipient_name, phone=found.recipient_phone, email=found.recipient_email
+        ),
+        parcel=answers.ParcelOut(weight_g=found.weight_g, frozen=found.frozen),
+        label_url=url_for(
             "api.shipment_label", tracking_number=found.tracking_number, _external=True
         ),
-        "created_at": found.created_at.isoformat(),
-        "events": [
-            {
-                "at": event.at.isoformat(),
-                "status": event.status,
-                "text": event.text,
-                "place": event.place,
-            }
+        created_at=found.created_at,
+        events=[
+            answers.EventOut(at=event.at, status=event.status, text=event.text, place=event.place)
             for event in found.events
         ],
-    }
+    ).body()
 
 
 def _request_of(body: ShipmentIn) -> shipments.Request:
@@ -105,26 +98,28 @@ def list_shipments():
     )
     page = shipments.listing(
         current_merchant(),
-        status=args.get("status") or None,
+        status=args.get("status"),
         created_after=moment(args.get("created_after"), "created_after"),
-        cursor=args.get("cursor") or None,
+        cursor=args.get("cursor"),
         limit=limit,
     )
     return jsonify(
-        data=[
-            {
-                "tracking_number": found.tracking_number,
-                "reference": found.reference,
-                "status": found.status,
-                "payment": found.payment,
-                "amount_due": found.amount_due,
-                "branch_code": found.branch_code,
-                "created_at": found.created_at.isoformat(),
-                "url": url_for("api.get_shipment", tracking_number=found.tracking_number),
-            }
-            for found in page.shipments
-        ],
-        next_cursor=page.next_cursor,
+        answers.ShipmentPage(
+            data=[
+                answers.ShipmentListed(
+                    tracking_number=found.tracking_number,
+                    reference=found.reference,
+                    status=found.status,
+                    payment=found.payment,
+                    amount_due=found.amount_due,
+                    branch_code=found.branch_code,
+                    created_at=found.created_at,
+                    url=url_for("api.get_shipment", tracking_number=found.tracking_number),
+                )
+                for found in page.shipments
+            ],
+            next_cursor=page.next_cursor,
+        ).body()
     )
 
 
@@ -174,12 +169,12 @@ def request_return(tracking_number: str):
         issued = shipments.request_return(merchant, tracking_number)
         return idempotency.Answer(
             200 if issued.repeated else 201,
-            {
-                "return_code": issued.return_code,
-                "tracking_number": issued.tracking_number,
-                "shipment_tracking_number": issued.shipment_tracking_number,
-                "expires_at": issued.expires_at.isoformat(),
-            },
+            answers.ReturnOut(
+                return_code=issued.return_code,
+                tracking_number=issued.tracking_number,
+                shipment_tracking_number=issued.shipment_tracking_number,
+                expires_at=issued.expires_at,
+            ).body(),
         )
 
     return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))

@@ -5,57 +5,44 @@
 Standard Webhooks signing), shared with the publishers' console; the events are
 shop.merchants.events'."""
 
-from typing import Annotated
-
 from flask import jsonify, request
-from pydantic import Field
 
-from shop.api import idempotency
+from shop.api import answers, idempotency
 from shop.api.blueprint import answer_of, bp, current_merchant, json_body
 from shop.api.params import query_params, whole_number
-from shop.api.schemas import Strict, body_of, bounded_text
+from shop.api.schemas import EndpointIn, ResendIn, body_of
 from shop.errors import NotFound
 from shop.merchants.events import OWNER_TYPE
-from shop.notify import webhook_http, webhooks
+from shop.notify import webhooks
 from shop.transaction import transaction
 from shop.web import answers_json
 
 MAX_EVENTS = 100
+_DATA = {webhooks.TEST_EVENT: answers.TestEventData}  # every other event is a shipment's
 
 
-class EndpointIn(Strict):
-    url: bounded_text(webhook_http.MAX_URL)
-    description: bounded_text(webhooks.MAX_DESCRIPTION, 0) = ""
-    event_types: Annotated[list[bounded_text(40)], Field(min_length=1, max_length=40)] | None = None
+def endpoint_json(endpoint, *, secret: bool = False) -> answers.EndpointOut:
+    shown = {"secret": endpoint.secret} if secret else {}
+    return answers.EndpointOut(
+        id=endpoint.id,
+        url=endpoint.url,
+        description=endpoint.description,
+        event_types=endpoint.event_types,
+        enabled=endpoint.enabled,
+        disabled_reason=endpoint.disabled_reason,
+        secret_hint=endpoint.secret_hint,
+        created_at=endpoint.created_at,
+        **shown,
+    )
 
 
-class ResendIn(Strict):
-    endpoint_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
-
-
-def endpoint_json(endpoint, *, secret: bool = False) -> dict:
-    found = {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "event_types": endpoint.event_types,  # null: every shipment.* event
-        "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason,
-        "secret_hint": endpoint.secret_hint,
-        "created_at": endpoint.created_at.isoformat(),
-    }
-    if secret:
-        found["secret"] = endpoint.secret
-    return found
-
-
-def event_json(event) -> dict:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "created_at": event.created_at.isoformat(),
-        "data": event.data,
-    }
+def event_json(event) -> answers.FeedEvent:
+    return answers.FeedEvent(
+        id=event.id,
+        type=event.type,
+        created_at=event.created_at,
+        data=_DATA.get(event.type, answers.ShipmentEventData).model_validate(event.data),
+    )
 
 
 @bp.post("/webhook-endpoints")
@@ -71,7 +58,7 @@ def create_endpoint():
         made = webhooks.create_endpoint(
             OWNER_TYPE, merchant.id, asked.url, asked.description, asked.event_types
         )
-        return idempotency.Answer(201, endpoint_json(made, secret=True))
+        return idempotency.Answer(201, endpoint_json(made, secret=True).body())
 
     return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
 
@@ -81,7 +68,9 @@ def create_endpoint():
 def list_endpoints():
     query_params(request.args, ())
     found = webhooks.list_endpoints(OWNER_TYPE, current_merchant().id)
-    return jsonify(data=[endpoint_json(view.endpoint) for view in found])
+    return jsonify(
+        answers.EndpointList(data=[endpoint_json(view.endpoint) for view in found]).body()
+    )
 
 
 def _endpoint_id(raw: int) -> int:
@@ -106,7 +95,7 @@ def list_events():
     limit = whole_number(args.get("limit"), "limit", default=MAX_EVENTS, lowest=1,
                          highest=MAX_EVENTS)  # fmt: skip
     found = webhooks.events_after(OWNER_TYPE, current_merchant().id, after, limit)
-    return jsonify(data=[event_json(event) for event in found])
+    return jsonify(answers.EventList(data=[event_json(event) for event in found]).body())
 
 
 @bp.post("/events/<int:event_id>/resend")
@@ -122,6 +111,6 @@ def resend_event(event_id: int):
         if not 1 <= event_id <= 2**31 - 1:
             raise NotFound("There is no such event.")
         queued = webhooks.resend(event_id, OWNER_TYPE, merchant.id, endpoint_id=asked.endpoint_id)
-        return idempotency.Answer(202, {"queued": len(queued)})
+        return idempotency.Answer(202, answers.Queued(queued=len(queued)).body())
 
     return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
