@@ -12,6 +12,9 @@
 - And every request of the other API tests is checked the same way (tests/integration/
   conftest.py)."""
 
+import re
+from pathlib import Path
+
 import hypothesis
 import pytest
 import schemathesis
@@ -175,3 +178,25 @@ def test_generated_requests_with_a_wrong_key_are_refused(app, seeded, label):
     # 401, until the address has sent too many wrong keys: then 429 too_many_bad_keys. An
     # address or header the shop can't read at all is refused (400) before any key is read.
     assert 401 in statuses and set(statuses) <= {400, 401, 429}, statuses
+
+
+def test_docs_list_every_error_code_the_spec_lists():
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    table = guide.split("## Errors", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        (int(status), code)
+        for status, code in re.findall(r"^\| (\d{3}) \| `([a-z_]+)` \|", table, re.M)
+    }
+    listed = {
+        (int(status), code)
+        for methods in openapi.document()["paths"].values()
+        for operation in methods.values()
+        for status, answer in operation["responses"].items()
+        if int(status) >= 400
+        for code in answer["content"]["application/json"]["schema"]["allOf"][1]["properties"][
+            "error"
+        ]["properties"]["code"]["enum"]
+    }
+    assert listed - documented == set()
+    # and the guide promises nothing the spec doesn't (405: a method no operation has)
+    assert documented - listed <= {(405, "method_not_allowed")}
