@@ -25,7 +25,8 @@ def seed(no_users: bool) -> None:
     if loaded.anything:
         click.echo(
             f"Demo data loaded: {loaded.categories} categories, {loaded.items} items, "
-            f"{loaded.branches} branches, {loaded.users} users, {loaded.apps} partner apps."
+            f"{loaded.branches} branches, {loaded.users} users, {loaded.apps} partner apps, "
+            f"{loaded.merchants} merchants."
         )
     else:
         click.echo("Demo data already loaded: nothing to add.")
