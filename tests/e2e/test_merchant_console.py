@@ -38,19 +38,19 @@ def test_a_merchant_finds_a_shipment_reads_its_timeline_and_makes_a_key(
         nav = page.get_by_role("navigation", name="Merchant console")
         nav.get_by_role("link", name="Shipments").click()
         page.get_by_label("Tracking number or reference").fill("to-10004")
-        page.get_by_role("button", name="Search").click()
+        page.get_by_role("button", name="Search shipments").click()
         found = page.get_by_role("region", name="Shipments found")
         expect(found.get_by_role("row")).to_have_count(2)  # the header and TO-10004
         _check(page, "merchant-shipments", width)
 
         page.get_by_label("Tracking number or reference").fill("")
         page.get_by_label("Status").select_option("claimed")
-        page.get_by_role("button", name="Search").click()
+        page.get_by_role("button", name="Search shipments").click()
         expect(found).to_contain_text("TO-10005")
         expect(found).not_to_contain_text("TO-10004")
 
         page.get_by_label("Status").select_option("")
-        page.get_by_role("button", name="Search").click()
+        page.get_by_role("button", name="Search shipments").click()
         found.get_by_role("row", name="TO-10004").get_by_role("link").click()
         expect(page.get_by_role("heading", name="TO-10004")).to_be_visible()
         timeline = page.get_by_test_id("timeline")
@@ -88,7 +88,7 @@ def test_a_merchant_finds_a_shipment_reads_its_timeline_and_makes_a_key(
         _check(page, "merchant-webhooks-endpoint", width)
 
         page.goto("/merchants/remittances")
-        days = page.get_by_role("region", name="By branch and day")
+        days = page.get_by_role("region", name="By branch and day", exact=True)
         expect(days).to_contain_text("BGC High Street")
         expect(days).to_contain_text("₱450.00")
         _check(page, "merchant-remittances", width)
