@@ -28,7 +28,7 @@ from shop.extensions import db
 from shop.fulfillment.lifecycle import Action
 from shop.fulfillment.models import Package, PackageEvent, PaymentMode, Shipment
 from shop.money import Money
-from shop.timeutil import MANILA
+from shop.timeutil import MANILA, parse_day
 
 MAX_DAYS = 92  # one report covers at most a quarter: the screen and the CSV stay small
 SHOP_SOURCE = "shop"
@@ -103,23 +103,12 @@ class Report:
         return tuple(MerchantTotal(name, *values) for name, values in sorted(totals.items()))
 
 
-def _day(text, name: str, default: date) -> date:
-    if text is None or text == "":
-        return default
-    try:
-        if not isinstance(text, str) or len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"Enter the {name} date as YYYY-MM-DD.", field=name) from None
-
-
 def period_of(start, end, *, today: date) -> tuple[date, date]:
     """The business days a report covers, as typed (YYYY-MM-DD, either may be blank: today).
     Raises InvalidInput for a malformed date, an end before the start, or more than
     MAX_DAYS days."""
-    first = _day(start, "from", today)
-    last = _day(end, "to", first if start else today)
+    first = parse_day(start, "from", today)
+    last = parse_day(end, "to", first if start else today)
     if last < first:
         raise InvalidInput("The end date comes before the start date.", field="to")
     if (last - first).days + 1 > MAX_DAYS:

@@ -20,13 +20,14 @@ from shop.fulfillment.models import PackageState
 from shop.merchants import events, service, shipments
 from shop.merchants.models import Merchant, MerchantStatus
 from shop.notify import webhooks
-from shop.timeutil import MANILA
+from shop.timeutil import MANILA, parse_day
 from shop.transaction import transaction
 
 PER_PAGE = 25
 RECENT = 5
 MAX_PAGE = 10_000
 MAX_SEARCH = 64  # a reference is at most 64 characters
+MAX_REASON = 500  # a cancel's reason, as the API's CancelIn takes it
 STATUSES = tuple(state.value for state in PackageState)
 CANCELLABLE = frozenset(state.value for state, action in TRANSITIONS if action == Action.CANCEL)
 REROUTABLE = frozenset(state.value for state in reroute.ON_THE_WAY)
@@ -99,17 +100,6 @@ class Search:
         return {name: value for name, value in values.items() if value}
 
 
-def _day(text, name: str) -> date | None:
-    if text is None or text == "":
-        return None
-    try:
-        if not isinstance(text, str) or len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"Enter the “{name}” date as YYYY-MM-DD.", field=name) from None
-
-
 def _page(text) -> int:
     if text is None or text == "":
         return 1
@@ -136,7 +126,7 @@ def find_shipments(merchant: Merchant, q=None, status=None, start=None, end=None
     status = status if isinstance(status, str) else ""
     if status and status not in STATUSES:
         raise InvalidInput("Choose a status from the list.", field="status")
-    first, last = _day(start, "from"), _day(end, "to")
+    first, last = parse_day(start, "from"), parse_day(end, "to")
     if first and last and last < first:
         raise InvalidInput("The end date comes before the start date.", field="to")
     found = shipments.search(
@@ -197,8 +187,8 @@ def label_pdf(merchant: Merchant, tracking_number) -> bytes:
 
 def _reason(text) -> str:
     reason = " ".join(text.split()) if isinstance(text, str) else ""
-    if len(reason) > 500:
-        raise InvalidInput("Keep the reason to 500 characters.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"Keep the reason to {MAX_REASON} characters.", field="reason")
     return reason
 
 

@@ -21,7 +21,11 @@ merchant_only = role_required(Role.MERCHANT)
 
 @bp.context_processor
 def _words() -> dict:
-    return {"tones": console.TONES}
+    return {
+        "tones": console.TONES,
+        "max_search": console.MAX_SEARCH,
+        "max_reason": console.MAX_REASON,
+    }
 
 
 def _merchant():
@@ -50,36 +54,34 @@ def home():
 # --- Shipments -----------------------------------------------------------------------------------
 
 
+def _report_page(template: str, find, **context):
+    """A page of what `find(merchant)` reads (a search, a report) as `found`, or the same page
+    with the refusal (the form's field at fault) and its status."""
+    merchant = _merchant()
+    try:
+        found, error, status = find(merchant), None, 200
+    except DomainError as exc:
+        found, error, status = None, exc, status_of(exc)
+    page = render_template(
+        template, merchant=merchant, found=found, error=error, args=request.args, **context
+    )
+    return page, status
+
+
 @bp.get("/shipments")
 @merchant_only
 def shipments():
     args = request.args
-    merchant = _merchant()
-    try:
-        found = console.find_shipments(
+    return _report_page(
+        "merchants/shipments.html",
+        lambda merchant: console.find_shipments(
             merchant,
             args.get("q"),
             args.get("status"),
             args.get("from"),
             args.get("to"),
             args.get("page"),
-        )
-    except DomainError as exc:
-        page = render_template(
-            "merchants/shipments.html",
-            merchant=merchant,
-            search=None,
-            error=exc,
-            args=args,
-            statuses=console.STATUSES,
-        )
-        return page, status_of(exc)
-    return render_template(
-        "merchants/shipments.html",
-        merchant=merchant,
-        search=found,
-        error=None,
-        args=args,
+        ),
         statuses=console.STATUSES,
     )
 
@@ -209,15 +211,9 @@ def revoke_key(key_id: int):
 @merchant_only
 def remittances():
     args = request.args
-    merchant = _merchant()
-    try:
-        found = console.remittances(merchant, args.get("from"), args.get("to"))
-    except DomainError as exc:
-        return render_template(
-            "merchants/remittances.html", merchant=merchant, error=exc, args=args
-        ), status_of(exc)
-    return render_template(
-        "merchants/remittances.html", merchant=merchant, report=found, error=None, args=args
+    return _report_page(
+        "merchants/remittances.html",
+        lambda merchant: console.remittances(merchant, args.get("from"), args.get("to")),
     )
 
 
