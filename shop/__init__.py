@@ -76,6 +76,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     from shop.embed.views import bp as embed_bp
     from shop.fulfillment.views import bp as fulfillment_bp
     from shop.merchants import events  # noqa: F401  (the "merchant" owner of webhooks)
+    from shop.merchants.console_views import bp as merchants_bp
     from shop.partners import console_views, payout_views, webhook_views  # noqa: F401  (routes)
     from shop.partners.admin_views import bp as apps_admin_bp
     from shop.partners.blueprint import bp as partners_bp
@@ -95,6 +96,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app.register_blueprint(sellers_bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(partners_bp)
+    app.register_blueprint(merchants_bp)  # /merchants (the merchant console)
     app.register_blueprint(payouts_admin_bp)  # /admin/payouts (shop.partners.payout_views)
     app.register_blueprint(apps_admin_bp)
     app.register_blueprint(api_bp)  # /api/v1 (the merchant API)

@@ -25,7 +25,8 @@ def seed(no_users: bool) -> None:
     if loaded.anything:
         click.echo(
             f"Demo data loaded: {loaded.categories} categories, {loaded.items} items, "
-            f"{loaded.branches} branches, {loaded.users} users, {loaded.apps} partner apps."
+            f"{loaded.branches} branches, {loaded.users} users, {loaded.apps} partner apps, "
+            f"{loaded.merchants} merchants."
         )
     else:
         click.echo("Demo data already loaded: nothing to add.")
@@ -43,15 +44,29 @@ def seed(no_users: bool) -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="shopper")
 @click.option("--branch", help="The store code a clerk works at (a DC login: the DC).")
+@click.option("--merchant", help="The slug of the merchant a merchant login works for.")
 @click.password_option()
-def create_user(email: str, name: str, role: str, branch: str | None, password: str) -> None:
+def create_user(
+    email: str, name: str, role: str, branch: str | None, merchant: str | None, password: str
+) -> None:
     """Create an account with a role (an operator, a clerk at --branch, ...)."""
     from shop.auth.service import create_user as create
     from shop.branches.service import get_branch
     from shop.errors import DomainError
     from shop.fulfillment.service import distribution_center_id
+    from shop.merchants import service as merchants
 
+    if merchant is not None and role != Role.MERCHANT:
+        raise click.ClickException("--merchant is for a merchant login (--role merchant).")
     try:
+        if merchant is not None:
+            found = merchants.find_by_slug(merchant.strip())
+            if found is None:
+                raise click.ClickException(f"No merchant has the slug {merchant.strip()!r}.")
+            added = merchants.add_login(found.id, email, name, password)
+            how = "Created" if added.created else "Linked"
+            click.echo(f"{how} merchant login {added.email} for {found.name}.")
+            return
         if branch is not None:
             branch_id = get_branch(branch.strip()).id
         elif role == Role.DC:

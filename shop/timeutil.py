@@ -1,6 +1,6 @@
 """Time in one place: every stored timestamp is timezone-aware UTC; the shop shows Manila time."""
 
-from datetime import UTC
+from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -13,6 +13,21 @@ def format_manila(moment) -> str:
     """A moment as the shopper reads it: "Wed 25 Nov, 3:05 PM" in Manila time."""
     local = moment.astimezone(MANILA)
     return local.strftime("%a %d %b, %I:%M %p").replace(" 0", " ")
+
+
+def parse_day(text, field: str, default: date | None = None) -> date | None:
+    """A date as a form's date field sends it (YYYY-MM-DD); `default` when blank. Raises
+    InvalidInput naming `field` for anything else."""
+    from shop.errors import InvalidInput
+
+    if text is None or text == "":
+        return default
+    try:
+        if not isinstance(text, str) or len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"Enter the {field} date as YYYY-MM-DD.", field=field) from None
 
 
 class UTCDateTime(TypeDecorator):

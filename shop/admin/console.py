@@ -152,3 +152,20 @@ def set_merchant_status(actor, merchant_id: int, status) -> merchants.Change:
         action = "merchant.suspend" if suspended else "merchant.activate"
         audit.record(actor, action, "merchant", merchant_id, change.before, change.after)
     return change
+
+
+def add_merchant_login(actor, merchant_id: int, email, name, password) -> merchants.LoginAdded:
+    """Link a merchant login to the merchant (a new one made if the email has none)."""
+    with transaction():
+        added = merchants.add_login(merchant_id, email, name, password)
+        after = {"login": added.email, "created": added.created}
+        audit.record(actor, "merchant.login_add", "merchant", merchant_id, None, after)
+    return added
+
+
+def remove_merchant_login(actor, merchant_id: int, user_id: int) -> str:
+    with transaction():
+        email = merchants.remove_login(merchant_id, user_id)
+        before = {"login": email}
+        audit.record(actor, "merchant.login_remove", "merchant", merchant_id, before, None)
+    return email

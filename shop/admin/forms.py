@@ -155,5 +155,26 @@ class MerchantEditForm(FlaskForm):
 MERCHANT_FIELDS = {"name": "merchant_name", "email": "contact_email"}
 
 
+class MerchantLoginForm(FlaskForm):
+    """A login for the merchant's console: an existing merchant login by its email, or a new
+    one with a name and a first password (the operator hands it over; the merchant changes
+    it)."""
+
+    login_email = EmailField(
+        "Email", validators=[InputRequired(), Length(max=254)], filters=[_strip]
+    )
+    login_name = StringField(
+        "Name (a new login only)", validators=[Length(max=120)], filters=[_strip]
+    )
+    login_password = StringField(
+        "First password (a new login only)",
+        validators=[Length(max=128)],
+        description="At least 10 characters. Give it to the merchant; they change it.",
+    )
+
+
+LOGIN_FIELDS = {"email": "login_email", "name": "login_name", "password": "login_password"}
+
+
 class StatusForm(FlaskForm):
     status = StringField(validators=[InputRequired(), Length(max=12)])

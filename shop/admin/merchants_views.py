@@ -1,12 +1,19 @@
-"""The operator's merchants screen: list, create, edit, suspend and reactivate (audited).
-API keys are issue #12's."""
+"""The operator's merchants screen: list, create, edit, suspend and reactivate, and the logins
+that open a merchant's console (audited). A merchant's API keys are its own, in its console."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from shop.admin import console
 from shop.admin.blueprint import bp, invalid_status, show_error
-from shop.admin.forms import MERCHANT_FIELDS, MerchantEditForm, MerchantForm, StatusForm
+from shop.admin.forms import (
+    LOGIN_FIELDS,
+    MERCHANT_FIELDS,
+    MerchantEditForm,
+    MerchantForm,
+    MerchantLoginForm,
+    StatusForm,
+)
 from shop.auth.access import role_required
 from shop.auth.service import Role
 from shop.errors import DomainError
@@ -43,11 +50,17 @@ def merchant_new():
     return _list_page(form, invalid_status())
 
 
-def _merchant_page(merchant, form=None, status=None):
+def _merchant_page(merchant, form=None, status=None, login_form=None):
     form = form or MerchantEditForm(
         formdata=None, merchant_name=merchant.name, contact_email=merchant.contact_email
     )
-    return render_template("admin/merchant.html", merchant=merchant, form=form), status
+    return render_template(
+        "admin/merchant.html",
+        merchant=merchant,
+        form=form,
+        logins=merchants.logins_of(merchant.id),
+        login_form=login_form or MerchantLoginForm(formdata=None),
+    ), status
 
 
 @bp.route("/merchants/<int:merchant_id>", methods=["GET", "POST"])
@@ -87,4 +100,37 @@ def merchant_status(merchant_id: int):
         flash(exc.message, "warn")
         return _merchant_page(found, status=show_error(form, exc))
     flash(f"{change.merchant.name} is {change.merchant.status.value}.", "success")
+    return redirect(url_for("admin.merchant", merchant_id=merchant_id), 303)
+
+
+@bp.post("/merchants/<int:merchant_id>/logins")
+@role_required(Role.ADMIN)
+def merchant_login_add(merchant_id: int):
+    """Let a login open this merchant's console: an existing merchant login by email, or a
+    new one (name and first password)."""
+    found = merchants.get_merchant(merchant_id)
+    form = MerchantLoginForm()
+    if not form.validate_on_submit():
+        return _merchant_page(found, status=invalid_status(), login_form=form)
+    try:
+        added = console.add_merchant_login(
+            current_user,
+            merchant_id,
+            form.login_email.data,
+            form.login_name.data,
+            form.login_password.data,
+        )
+    except DomainError as exc:
+        return _merchant_page(found, status=show_error(form, exc, LOGIN_FIELDS), login_form=form)
+    made = "A new login" if added.created else "The login"
+    flash(f"{made} {added.email} opens {found.name}'s console now.", "success")
+    return redirect(url_for("admin.merchant", merchant_id=merchant_id), 303)
+
+
+@bp.post("/merchants/<int:merchant_id>/logins/<int:user_id>/remove")
+@role_required(Role.ADMIN)
+def merchant_login_remove(merchant_id: int, user_id: int):
+    merchants.get_merchant(merchant_id)
+    email = console.remove_merchant_login(current_user, merchant_id, user_id)
+    flash(f"{email} no longer opens this merchant's console.", "success")
     return redirect(url_for("admin.merchant", merchant_id=merchant_id), 303)

@@ -50,6 +50,10 @@ class User(UserMixin, db.Model):
     # Where a clerk works (their store) or a DC user (the DC); None for every other role. A
     # clerk acts only for their own branch, a DC user only at the DC (shop.fulfillment).
     branch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("branches.id"), index=True)
+    # The merchant a merchant login works for (its console shows that merchant's shipments,
+    # keys, webhooks and remittances only); None for every other role, and for a merchant
+    # login no operator has linked yet (docs/decisions.md, "Merchant console").
+    merchant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("merchants.id"), index=True)
     # Bumped on password change: sessions made before it stop working (see get_id).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)

@@ -87,9 +87,11 @@ def create_user(
     role: Role = Role.SHOPPER,
     *,
     branch_id: int | None = None,
+    merchant_id: int | None = None,
 ) -> User:
     """Create an account; a clerk or DC login with the branch (or the DC) it works at, which
-    its counter actions are checked against. Raises EmailTaken, WeakPassword, or
+    its counter actions are checked against; a merchant login with the merchant it works for
+    (`merchant_id`, or None until an operator links it). Raises EmailTaken, WeakPassword, or
     InvalidInput (field branch) for a clerk or DC login without a place."""
     email = normalize_email(email)
     check_password_rules(password)
@@ -106,6 +108,7 @@ def create_user(
         password_hash=_ph().hash(password),
         role=role,
         branch_id=branch_id,
+        merchant_id=merchant_id if role is Role.MERCHANT else None,
     )
     db.session.add(user)
     try:
@@ -211,3 +214,28 @@ def email_of(user_id: int) -> str | None:
     """The address mail to this user goes to, or None if there is no such user (for features
     that must tell a user something, such as a webhook endpoint disabled)."""
     return db.session.scalar(sa.select(User.email).where(User.id == user_id))
+
+
+def find_by_email(email: str) -> User | None:
+    """The account with this email (as typed: normalized first), or None."""
+    if not isinstance(email, str):
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def merchant_logins(merchant_id: int) -> list[User]:
+    """The merchant logins that work for this merchant, by email."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.merchant_id == merchant_id, User.role == Role.MERCHANT)
+            .order_by(User.email)
+        )
+    )
+
+
+def set_merchant(user: User, merchant_id: int | None) -> None:
+    """Link a merchant login to its merchant (None: unlink). Flushes only; the caller (shop.
+    merchants.service) checks the role and the merchant."""
+    user.merchant_id = merchant_id
+    db.session.flush()

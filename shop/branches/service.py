@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from shop import clock
 from shop.branches.models import Branch, BranchKind
-from shop.errors import Conflict, InvalidInput, NotFound
+from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.rows import FromRow
 from shop.timeutil import MANILA
@@ -895,3 +895,34 @@ def update_branch(
     after = _branch_facts(branch)
     keys = [k for k in after if after[k] != before[k]]
     return branch, {k: before[k] for k in keys}, {k: after[k] for k in keys}
+
+
+def rebranch_picker(
+    *,
+    current_code: str,
+    frozen_required: bool,
+    packages: int,
+    data=None,
+    error: str | None = None,
+) -> dict:
+    """The picker to choose another pickup branch for packages on their way (the order page's
+    and the merchant console's): it opens on the current branch ("Your choice") and the
+    stores around it; a search sent with the form (branch_q, branch_near, branch_code:
+    without JS) is applied; a bad search becomes the picker's error."""
+    data = data or {}
+    state = {
+        "frozen_required": frozen_required,
+        "packages": max(1, min(packages, MAX_PACKAGES)),
+        "selected": data.get("branch_code") or None,
+        "last_code": current_code,
+        "legend": "New pickup branch",
+        "limit": 8,
+    }
+    try:
+        picker = picker_context(
+            q=data.get("branch_q"), near=data.get("branch_near"), error=error, **state
+        )
+    except DomainError as exc:
+        picker = picker_context(error=exc.message, **state)
+    picker["pinned_is_last"] = False  # the pinned branch is the shipment's own: "Your choice"
+    return picker

@@ -1069,24 +1069,14 @@ def _branch_picker(shipment, branch, data, error: str | None) -> dict | None:
     and the stores around it; a search (without JS, sent with the form) is applied."""
     if shipment is None or branch is None or not ecms.reroute.can_change(shipment.packages):
         return None
-    data = data or {}
     live = [p for p in shipment.packages if p.state in ecms.reroute.HOLDING]
-    state = {
-        "frozen_required": any(p.frozen for p in live),
-        "packages": max(1, min(len(live), branches.MAX_PACKAGES)),
-        "selected": data.get("branch_code") or None,
-        "last_code": branch.code,
-        "legend": "New pickup branch",
-        "limit": 8,
-    }
-    try:
-        picker = branches.picker_context(
-            q=data.get("branch_q"), near=data.get("branch_near"), error=error, **state
-        )
-    except DomainError as exc:
-        picker = branches.picker_context(error=exc.message, **state)
-    picker["pinned_is_last"] = False  # the pinned branch is the order's own: "Your choice"
-    return picker
+    return branches.rebranch_picker(
+        current_code=branch.code,
+        frozen_required=any(p.frozen for p in live),
+        packages=len(live),
+        data=data,
+        error=error,
+    )
 
 
 class NothingToMove(Conflict):

@@ -28,7 +28,7 @@ from shop.extensions import db
 from shop.fulfillment.lifecycle import Action
 from shop.fulfillment.models import Package, PackageEvent, PaymentMode, Shipment
 from shop.money import Money
-from shop.timeutil import MANILA
+from shop.timeutil import MANILA, parse_day
 
 MAX_DAYS = 92  # one report covers at most a quarter: the screen and the CSV stay small
 SHOP_SOURCE = "shop"
@@ -103,23 +103,12 @@ class Report:
         return tuple(MerchantTotal(name, *values) for name, values in sorted(totals.items()))
 
 
-def _day(text, name: str, default: date) -> date:
-    if text is None or text == "":
-        return default
-    try:
-        if not isinstance(text, str) or len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"Enter the {name} date as YYYY-MM-DD.", field=name) from None
-
-
 def period_of(start, end, *, today: date) -> tuple[date, date]:
     """The business days a report covers, as typed (YYYY-MM-DD, either may be blank: today).
     Raises InvalidInput for a malformed date, an end before the start, or more than
     MAX_DAYS days."""
-    first = _day(start, "from", today)
-    last = _day(end, "to", first if start else today)
+    first = parse_day(start, "from", today)
+    last = parse_day(end, "to", first if start else today)
     if last < first:
         raise InvalidInput("The end date comes before the start date.", field="to")
     if (last - first).days + 1 > MAX_DAYS:
@@ -138,9 +127,12 @@ def business_date(moment: datetime) -> date:
     return moment.astimezone(MANILA).date()
 
 
-def releases(first: date, last: date, branch_id: int | None = None) -> list[Release]:
-    """Every COD release made from `first` to `last` (Manila days), whether voided since. Two
-    queries: the claim events that carry money, and the voids pointing at them."""
+def releases(
+    first: date, last: date, branch_id: int | None = None, source: str | None = None
+) -> list[Release]:
+    """Every COD release made from `first` to `last` (Manila days), whether voided since; of
+    one shipment `source` only when given (a merchant's slug). Two queries: the claim events
+    that carry money, and the voids pointing at them."""
     start, end = _utc_bounds(first, last)
     where = [
         PackageEvent.action == str(Action.CLAIM),
@@ -150,6 +142,8 @@ def releases(first: date, last: date, branch_id: int | None = None) -> list[Rele
     ]
     if branch_id is not None:
         where.append(PackageEvent.branch_id == branch_id)
+    if source is not None:
+        where.append(Shipment.source == source)
     rows = db.session.execute(
         sa.select(
             PackageEvent.id,
@@ -203,9 +197,10 @@ def releases(first: date, last: date, branch_id: int | None = None) -> list[Rele
 
 
 def acknowledgement_receipts(
-    first: date, last: date, branch_id: int | None = None
+    first: date, last: date, branch_id: int | None = None, source: str | None = None
 ) -> list[Receipt]:
-    """The ARs of COD releases issued from `first` to `last` (business dates), voided or not."""
+    """The ARs of COD releases issued from `first` to `last` (business dates), voided or not;
+    of one shipment `source`'s shipments only when given."""
     where = [
         Receipt.kind == ReceiptKind.AR,
         Receipt.business_date >= first,
@@ -213,6 +208,10 @@ def acknowledgement_receipts(
     ]
     if branch_id is not None:
         where.append(Receipt.branch_id == branch_id)
+    if source is not None:
+        where.append(
+            Receipt.shipment_id.in_(sa.select(Shipment.id).where(Shipment.source == source))
+        )
     return list(
         db.session.scalars(
             sa.select(Receipt)
@@ -331,10 +330,18 @@ def _source_of(receipt: Receipt) -> str:
     )
 
 
-def report(start=None, end=None, branch_code=None, *, today: date | None = None) -> Report:
+def report(
+    start=None,
+    end=None,
+    branch_code=None,
+    *,
+    today: date | None = None,
+    source: str | None = None,
+) -> Report:
     """The remittance report from `start` to `end` (YYYY-MM-DD as typed; blank: today's
-    business date), for one branch (its code) or all. Raises InvalidInput for bad dates or an
-    unknown branch. Reads only: three queries and one per seller named."""
+    business date), for one branch (its code) or all; for one merchant's shipments only when
+    `source` (its slug) is given, so no line of another's shows. Raises InvalidInput for bad
+    dates or an unknown branch. Reads only: three queries and one per seller named."""
     first, last = period_of(start, end, today=today or business_date(clock.now()))
     branch_id = None
     code = branch_code.strip() if isinstance(branch_code, str) and branch_code.strip() else None
@@ -346,8 +353,8 @@ def report(start=None, end=None, branch_code=None, *, today: date | None = None)
         )
         if branch_id is None:
             raise InvalidInput("There is no branch with that code.", field="branch")
-    found = releases(first, last, branch_id)
-    receipts = acknowledgement_receipts(first, last, branch_id)
+    found = releases(first, last, branch_id, source)
+    receipts = acknowledgement_receipts(first, last, branch_id, source)
     ids = {r.branch_id for r in found} | {r.branch_id for r in receipts}
     branches = (
         {b.id: b for b in db.session.scalars(sa.select(Branch).where(Branch.id.in_(list(ids))))}

@@ -44,6 +44,25 @@ DEMO_APPS = [
     },
 ]
 
+# The two demo merchants (DESIGN.md: "two merchants"). The first's console is the demo merchant
+# login's (users.merchant_id), with a few shipments in various states, a COD one paid at BGC
+# High Street's counter, and a webhook endpoint at the demo partner page (`make run`, port 5001).
+DEMO_MERCHANT_LOGIN = "merchant@demo.cliqq.ph"
+DEMO_MERCHANTS = [
+    {"name": "Tindahan Online", "slug": "tindahan-online", "email": "ops@tindahan.example"},
+    {"name": "Bahay Kubo Crafts", "slug": "bahay-kubo-crafts", "email": "hello@bahaykubo.example"},
+]
+DEMO_WEBHOOK_URL = "http://127.0.0.1:5001/webhooks"
+# (reference, payment, centavos to collect, pickup branch, what happens to it)
+DEMO_SHIPMENTS = [
+    ("TO-10001", "prepaid", 0, "0412", ()),
+    ("TO-10002", "cod", 89_900, "0103", ("drop_off",)),
+    ("TO-10003", "prepaid", 0, "0412", ("drop_off", "accept", "dispatch")),
+    ("TO-10004", "cod", 125_000, "0412", ("drop_off", "accept", "dispatch", "arrive")),
+    ("TO-10005", "cod", 45_000, "0388", ("drop_off", "accept", "dispatch", "arrive", "pay")),
+    ("TO-10006", "prepaid", 0, "0103", ("cancel",)),
+]
+
 # Where each demo clerk and the DC login work (users.branch_id), by branch code: a clerk acts
 # only for their own branch, the DC login only at the DC.
 DEMO_PLACES = {
@@ -61,7 +80,10 @@ class Loaded:
     branches: int = 0
     users: int = 0
     apps: int = 0
+    merchants: int = 0
 
     @property
     def anything(self) -> bool:
-        return any((self.categories, self.items, self.branches, self.users, self.apps))
+        return any(
+            (self.categories, self.items, self.branches, self.users, self.apps, self.merchants)
+        )

@@ -9,11 +9,15 @@ from shop.branches.models import Branch, BranchKind
 from shop.catalog.models import AsksFor, Category, Item
 from shop.demo import (
     DEMO_APPS,
+    DEMO_MERCHANT_LOGIN,
+    DEMO_MERCHANTS,
     DEMO_PARTNER_ORIGINS,
     DEMO_PASSWORD,
     DEMO_PLACES,
     DEMO_PUBLISHER,
+    DEMO_SHIPMENTS,
     DEMO_USERS,
+    DEMO_WEBHOOK_URL,
     Loaded,
 )
 from shop.demo.branches_data import BRANCHES, DISTRIBUTION_CENTER
@@ -56,6 +60,7 @@ def load_demo_data(users: bool = True) -> Loaded:
             db.session.flush()
             _place_demo_users()
             loaded.apps += seed_partners()
+            loaded.merchants += seed_merchants()
     return loaded
 
 
@@ -92,6 +97,86 @@ def seed_partners() -> int:
         added += 1
     db.session.flush()
     return added
+
+
+def seed_merchants() -> int:
+    """The demo merchants (DEMO_MERCHANTS), when missing. The first is the demo merchant
+    login's (linked, also when the login was seeded before the link existed), made with a key,
+    a webhook endpoint and DEMO_SHIPMENTS moved through the ECMS as the DC and the counters
+    would (a cash-on-delivery one paid at its counter, with its AR): a lived-in console.
+    Returns how many merchants were added. Runs inside load_demo_data's transaction."""
+    from shop.merchants import service as merchants
+
+    added = 0
+    for index, data in enumerate(DEMO_MERCHANTS):
+        merchant = merchants.find_by_slug(data["slug"])
+        if merchant is None:
+            merchant = merchants.create_merchant(data["name"], data["slug"], data["email"]).merchant
+            added += 1
+            if index == 0:
+                _merchant_history(merchant)
+        if index == 0:
+            login = db.session.scalar(sa.select(User).where(User.email == DEMO_MERCHANT_LOGIN))
+            if login is not None and login.merchant_id is None:
+                login.merchant_id = merchant.id
+    db.session.flush()
+    return added
+
+
+def _merchant_history(merchant) -> None:
+    """A key, a webhook endpoint and DEMO_SHIPMENTS for the demo merchant."""
+    from shop.counter import pos
+    from shop.fulfillment import service as ecms
+    from shop.merchants import service as merchants
+    from shop.merchants import shipments
+    from shop.notify import webhooks
+
+    merchants.create_key(merchant.id, "Demo storefront", actor=DEMO_MERCHANT_LOGIN)
+    webhooks.create_endpoint(
+        "merchant", merchant.id, DEMO_WEBHOOK_URL, "The demo partner page's receiver"
+    )
+    staff = {
+        user.branch_id: ecms.Actor.of(user, terminal="POS-1", shift="1")
+        for user in db.session.scalars(sa.select(User).where(User.email.in_(list(DEMO_PLACES))))
+    }
+    dc = staff.get(ecms.distribution_center_id(), "system")
+    for number, (reference, payment, amount, code, moves) in enumerate(DEMO_SHIPMENTS, 1):
+        made = shipments.create(
+            merchant,
+            shipments.Request(
+                reference=reference,
+                payment=payment,
+                amount_due=amount,
+                branch_code=code,
+                drop_off_branch_code=None,
+                recipient_name=["Maria Santos", "Jose Rizal Cruz", "Ana Reyes"][number % 3],
+                recipient_phone=f"0917 555 {1000 + number:04d}",
+                recipient_email=f"buyer{number}@example.com",
+                length_cm=25,
+                width_cm=18,
+                height_cm=8 + number,
+                weight_g=400 + 150 * number,
+                frozen=False,
+                contents=f"Order {reference}",
+            ),
+        )
+        package = ecms.get_package(made.tracking_number)
+        branch_id = package.shipment.branch_id
+        for move in moves:
+            if move == "cancel":
+                shipments.cancel(merchant, made.tracking_number, "The buyer cancelled the order.")
+            elif move == "pay":
+                pos.claim_step(
+                    made.code,
+                    [],
+                    staff[branch_id],
+                    label=made.tracking_number,
+                    cash_received=str(amount // 100 + 50),
+                    id_type="Passport",
+                )
+            else:
+                clerk = staff.get(branch_id) if move == "arrive" else None
+                ecms.transition(package, move, actor=clerk or dc)
 
 
 def _place_demo_users() -> None:

@@ -47,6 +47,12 @@ def make_partner_demo(shop_url: str, apps: list[DemoApp]) -> Flask:
         found = next((i for i, app in enumerate(apps) if app.slug == slug), -1)
         return show(found)
 
+    @site.post("/webhooks")
+    def webhooks():
+        # The demo merchant's webhook endpoint (shop.demo.service.seed_merchants): a receiver
+        # that takes every event, so `make run`'s delivery log shows answers.
+        return "", 204
+
     @site.after_request
     def headers(response):
         # A partner's own policy: its scripts and the shop's embed.js, the shop in a frame.

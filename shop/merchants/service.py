@@ -345,3 +345,110 @@ def create_with_key(
         )
         key = create_key(change.merchant.id, "First key", actor=actor)
     return change, key
+
+
+# --- Logins (the merchant console, issue #12 point 8) ----------------------------------------
+#
+# A merchant login (Role.MERCHANT) works for one merchant (users.merchant_id): its console
+# shows that merchant's shipments, keys, webhooks and remittances, nothing else. An operator
+# links logins from the merchant's page; a login of another role is never linked.
+
+
+class LoginNotMerchant(Conflict):
+    """That email belongs to a login that isn't a merchant's. Use another email."""
+
+    code = "login_not_merchant"
+
+
+class LoginTaken(Conflict):
+    """That login already works for another merchant."""
+
+    code = "login_taken"
+
+
+class NoMerchant(Forbidden):
+    """Your login isn't linked to a merchant yet. Ask CLiQQ Shop's operators to link it."""
+
+    code = "no_merchant"
+
+
+@dataclass(frozen=True)
+class LoginAdded:
+    user_id: int
+    email: str
+    created: bool  # a new login (with the password given), else an existing one linked
+
+
+def logins_of(merchant_id: int) -> list:
+    """The logins that work for the merchant, by email."""
+    from shop.auth import service as accounts
+
+    return accounts.merchant_logins(merchant_id)
+
+
+@transaction()
+def add_login(merchant_id: int, email, name="", password="") -> LoginAdded:
+    """Let a login work for the merchant: an existing merchant login not linked elsewhere is
+    linked (its name and password stay), else a new merchant login is made with `name` and
+    `password` (the operator tells the merchant, who changes it). Raises MerchantNotFound,
+    InvalidInput (field email or name), LoginNotMerchant, LoginTaken, and WeakPassword for a
+    new login."""
+    from shop.auth import service as accounts
+    from shop.auth.models import Role
+
+    merchant = get_merchant(merchant_id)
+    email = _email(email)
+    user = accounts.find_by_email(email)
+    if user is not None:
+        if user.role is not Role.MERCHANT:
+            raise LoginNotMerchant(field="email")
+        if user.merchant_id not in (None, merchant.id):
+            raise LoginTaken(field="email")
+        accounts.set_merchant(user, merchant.id)
+        return LoginAdded(user.id, user.email, created=False)
+    name = " ".join(name.split()) if isinstance(name, str) else ""
+    if not name or len(name) > 120:
+        raise InvalidInput("Give the new login's name (up to 120 characters).", field="name")
+    try:
+        user = accounts.create_user(
+            email,
+            name,
+            password if isinstance(password, str) else "",
+            Role.MERCHANT,
+            merchant_id=merchant.id,
+        )
+    except accounts.WeakPassword as exc:
+        raise accounts.WeakPassword(exc.message, field="password") from None
+    return LoginAdded(user.id, user.email, created=True)
+
+
+@transaction()
+def remove_login(merchant_id: int, user_id: int) -> str:
+    """Unlink one of the merchant's logins (it stays, and opens no console until linked
+    again). Returns its email. Raises MerchantNotFound, NotFound for a login not the
+    merchant's."""
+    merchant = get_merchant(merchant_id)
+    user = next((u for u in logins_of(merchant.id) if u.id == user_id), None)
+    if user is None:
+        raise NotFound("That login doesn't work for this merchant.")
+    from shop.auth import service as accounts
+
+    accounts.set_merchant(user, None)
+    return user.email
+
+
+def merchant_of(user) -> Merchant:
+    """The merchant a signed-in merchant login works for. Raises NoMerchant (a 403) when no
+    operator has linked it yet."""
+    merchant_id = getattr(user, "merchant_id", None)
+    merchant = db.session.get(Merchant, merchant_id) if merchant_id else None
+    if merchant is None:
+        raise NoMerchant()
+    return merchant
+
+
+def check_active(merchant: Merchant) -> None:
+    """Raises MerchantSuspended: a suspended merchant's console reads, but does nothing its
+    API keys couldn't (make keys, cancel, re-route, ask for returns)."""
+    if merchant.status is not MerchantStatus.ACTIVE:
+        raise MerchantSuspended()

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from shop import clock
 from shop.branches import service as branches
 from shop.branches.models import Branch
+from shop.catalog.service import like_escape
 from shop.checkout import service as checkout
 from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
@@ -323,12 +324,20 @@ def _owned_package(merchant: Merchant, tracking_number: str) -> tuple[Package, M
     return package, owned
 
 
-def cancel(merchant: Merchant, tracking_number: str, reason: str = "") -> ShipmentView:
+def _actor(merchant: Merchant, via: str) -> Actor:
+    """Who the package's event names: "api:<slug>" through the API, else `via` as the caller
+    words it (the console: "console:<slug> (<login's email>)")."""
+    return Actor.shop((f"api:{merchant.slug}" if via == "api" else via)[:120])
+
+
+def cancel(
+    merchant: Merchant, tracking_number: str, reason: str = "", *, via: str = "api"
+) -> ShipmentView:
     """Cancel the merchant's shipment before it is dropped off (the ECMS's cancel: its shelf
     slot comes back). In the caller's transaction. Raises ShipmentNotFound, InvalidTransition
     (invalid_state: dropped off already, or cancelled)."""
     package, _ = _owned_package(merchant, tracking_number)
-    ecms.cancel(package.tracking_number, Actor.shop(f"api:{merchant.slug}"), reason=reason)
+    ecms.cancel(package.tracking_number, _actor(merchant, via), reason=reason)
     return get(merchant, package.tracking_number)
 
 
@@ -339,6 +348,15 @@ class BadCursor(InvalidInput):
     """That cursor isn't one this list gave. Start again without it."""
 
     code = "invalid_cursor"
+
+
+def _state(status: str) -> str:
+    try:
+        return PackageState(status).value
+    except ValueError:
+        raise InvalidInput(
+            f"“status” is one of {', '.join(s.value for s in PackageState)}.", field="status"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -356,6 +374,40 @@ class Listed:
 class Page:
     shipments: list[Listed]
     next_cursor: str | None
+
+
+def _listed(merchant: Merchant):
+    """The merchant's shipments as the lists show them, newest first (no limit yet)."""
+    owned = MerchantShipment
+    return (
+        sa.select(
+            Package.tracking_number,
+            Shipment.reference,
+            Package.state,
+            Shipment.payment,
+            Shipment.amount_due,
+            Branch.code,
+            owned.created_at,
+            owned.shipment_id,
+        )
+        .join(Shipment, Shipment.id == owned.shipment_id)
+        .join(Package, Package.shipment_id == Shipment.id)
+        .join(Branch, Branch.id == Shipment.branch_id)
+        .where(owned.merchant_id == merchant.id)
+        .order_by(owned.created_at.desc(), owned.shipment_id.desc())
+    )
+
+
+def _listed_row(row) -> Listed:
+    return Listed(
+        tracking_number=row.tracking_number,
+        reference=row.reference,
+        status=PackageState(row.state).value,
+        payment=PaymentMode(row.payment).value,
+        amount_due=row.amount_due,
+        branch_code=row.code,
+        created_at=row.created_at,
+    )
 
 
 def _cursor(created_at: datetime, shipment_id: int) -> str:
@@ -387,31 +439,9 @@ def listing(
     (a package state), made after `created_after`, after `cursor` (the last page's
     next_cursor). Raises InvalidInput (field "status"), BadCursor."""
     if status is not None:
-        try:
-            status = PackageState(status).value
-        except ValueError:
-            raise InvalidInput(
-                f"“status” is one of {', '.join(s.value for s in PackageState)}.", field="status"
-            ) from None
-    owned, branch = MerchantShipment, Branch
-    statement = (
-        sa.select(
-            Package.tracking_number,
-            Shipment.reference,
-            Package.state,
-            Shipment.payment,
-            Shipment.amount_due,
-            branch.code,
-            owned.created_at,
-            owned.shipment_id,
-        )
-        .join(Shipment, Shipment.id == owned.shipment_id)
-        .join(Package, Package.shipment_id == Shipment.id)
-        .join(branch, branch.id == Shipment.branch_id)
-        .where(owned.merchant_id == merchant.id)
-        .order_by(owned.created_at.desc(), owned.shipment_id.desc())
-        .limit(limit + 1)
-    )
+        status = _state(status)
+    owned = MerchantShipment
+    statement = _listed(merchant).limit(limit + 1)
     if status is not None:
         statement = statement.where(Package.state == status)
     if created_after is not None:
@@ -425,16 +455,70 @@ def listing(
             )
         )
     rows = db.session.execute(statement).all()
-    found = [
-        Listed(row[0], row[1], PackageState(row[2]).value, PaymentMode(row[3]).value, *row[4:7])
-        for row in rows[:limit]
-    ]
+    found = [_listed_row(row) for row in rows[:limit]]
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return Page(found, _cursor(last.created_at, last.shipment_id) if last is not None else None)
 
 
-def change_branch(merchant: Merchant, tracking_number: str, branch_code: str) -> ShipmentView:
+@dataclass(frozen=True)
+class Found:
+    shipments: list[Listed]
+    page: int
+    has_next: bool
+
+
+def search(
+    merchant: Merchant,
+    *,
+    text: str | None = None,
+    status: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> Found:
+    """The merchant's shipments for the console, newest first, a page at a time (one query):
+    `text` is a tracking number (spaces and dashes ignored) or the start of a reference (the
+    merchant's order number, any case); of one `status`; made from `created_from` and before
+    `created_before`. Raises InvalidInput (field "status")."""
+    statement = _listed(merchant)
+    if status:
+        statement = statement.where(Package.state == _state(status))
+    words = " ".join((text or "").split())
+    if words:
+        digits = words.replace(" ", "").replace("-", "")
+        reference = Shipment.reference.ilike(like_escape(words) + "%", escape="\\")
+        if digits.isdigit():
+            statement = statement.where(sa.or_(Package.tracking_number == digits, reference))
+        else:
+            statement = statement.where(reference)
+    if created_from is not None:
+        statement = statement.where(MerchantShipment.created_at >= created_from)
+    if created_before is not None:
+        statement = statement.where(MerchantShipment.created_at < created_before)
+    rows = db.session.execute(statement.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    return Found([_listed_row(row) for row in rows[:per_page]], page, len(rows) > per_page)
+
+
+def counts_by_status(merchant: Merchant) -> dict[str, int]:
+    """How many of the merchant's shipments are in each state now (states with none left
+    out), in the lifecycle's order."""
+    rows = dict(
+        db.session.execute(
+            sa.select(Package.state, sa.func.count())
+            .join(MerchantShipment, MerchantShipment.shipment_id == Package.shipment_id)
+            .where(MerchantShipment.merchant_id == merchant.id)
+            .group_by(Package.state)
+        ).all()
+    )
+    found = {PackageState(state).value: n for state, n in rows.items()}
+    return {state.value: found[state.value] for state in PackageState if state.value in found}
+
+
+def change_branch(
+    merchant: Merchant, tracking_number: str, branch_code: str, *, via: str = "api"
+) -> ShipmentView:
     """Send the merchant's shipment to another pickup branch before it arrives: the picker's
     rules and the shopper's mail, as the order page's change (fulfillment.reroute). In the
     caller's transaction. Raises ShipmentNotFound, InvalidTransition (invalid_state: arrived
@@ -443,7 +527,7 @@ def change_branch(merchant: Merchant, tracking_number: str, branch_code: str) ->
 
     package, _ = _owned_package(merchant, tracking_number)
     try:
-        reroute.change_branch(package.shipment_id, branch_code, Actor.shop(f"api:{merchant.slug}"))
+        reroute.change_branch(package.shipment_id, branch_code, _actor(merchant, via))
     except branches.BranchNotFound:
         raise BranchUnavailable("No branch has that code.", field="branch_code") from None
     except branches.BranchUnavailable as exc:

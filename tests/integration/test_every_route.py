@@ -98,6 +98,7 @@ class World:
     branch_code: str = ""  # the store both orders go to
     category_id: int = 0  # the item's category
     api_key: str = ""  # a merchant's secret key (the API's routes)
+    console_merchant_id: int = 0  # the merchant the battery's merchant login works for
 
 
 # Each path argument: (value as it goes in the URL, hostile?). The first value is the
@@ -183,6 +184,11 @@ FILLERS = {
         ("2147483647", False),
     ],
     "merchant_id": lambda w: [("1", False), ("2147483647", False)],  # the operator's merchants
+    # A merchant's login on the operator's merchant page, and an API key in the merchant
+    # console: the battery's merchant login's merchant has neither, so every id is another's
+    # or no one's (a 404).
+    "user_id": lambda w: [("1", False), ("2147483647", False)],
+    "key_id": lambda w: [("1", False), ("2147483647", False)],
     "image_name": lambda w: [  # an uploaded item picture (shop/admin/images.py)
         ("0" * 32 + ".png", False),
         ("../../secret_key", False),
@@ -332,6 +338,12 @@ def world(app, make, monkeypatch, tmp_path):
     store.save(b"Message-ID: <battery@example.com>\r\nSubject: Hi\r\n\r\nHello.\r\n")
     with app.app_context():
         _, api_key = merchants.create_with_key("Battery merchant", "ops@battery.example")
+        # The merchant console's login works for a merchant of its own, with no key, shipment
+        # or endpoint: every object in a console path is another's (a 404), and nothing the
+        # battery posts finds anything to change.
+        console_merchant = merchants.create_merchant(
+            "Battery console merchant", "battery-console", "ops@console.example"
+        ).merchant.id
     return World(
         item_id=item.id,
         item_slug=item.slug,
@@ -345,6 +357,7 @@ def world(app, make, monkeypatch, tmp_path):
         branch_code=branch.code,
         category_id=item.category_id,
         api_key=api_key.secret,
+        console_merchant_id=console_merchant,
     )
 
 
@@ -670,7 +683,8 @@ def _identities(app, make, world, rule, method) -> list[tuple[str, object, bool]
             client = world.clients.get(role)
             if client is None:
                 client = world.clients[role] = app.test_client()
-                assert log_in(client, make.user(role=role).email).status_code == 302
+                linked = {"merchant_id": world.console_merchant_id} if role is Role.MERCHANT else {}
+                assert log_in(client, make.user(role=role, **linked).email).status_code == 302
             token = csrf_token(client) if asked == "POST" else None
             gets_in = _send(client, path, asked, Probe("probe"), token).status_code not in (
                 401,
