@@ -76,6 +76,7 @@ SCHEDULE = (
 )
 MAX_ENDPOINTS = 10  # per owner: enough for staging + production + a few tools
 MAX_DESCRIPTION = 200
+MAX_ORDERING_KEY = 160  # the outbox's ordering key adds "webhook:<endpoint id>:" (200 in all)
 REQUEST_LOG_CHARS = 4000  # how much of each request body the delivery log keeps
 SECRET_BYTES = 32  # the spec asks for 24 to 64
 
@@ -318,19 +319,32 @@ _INSERT_EVENT = {
 
 
 def publish(
-    owner_type: str, owner_id: int, event_type: str, data: dict, *, key: str | None = None
+    owner_type: str,
+    owner_id: int,
+    event_type: str,
+    data: dict,
+    *,
+    key: str | None = None,
+    ordering_key: str | None = None,
 ) -> list[str]:
     """Store an event for the owner and queue it for each of the owner's enabled endpoints
     that receives `event_type`, inside the caller's transaction (flush only). `data` must be
     JSON. With a `key` already published, nothing is added and the ids of the messages that
-    event queued are returned (so a caller that runs twice sends once). Returns the outbox
-    message ids (one per endpoint, maybe none). Raises ValueError for an owner type or event
-    type not registered, or data that isn't JSON (programming errors)."""
+    event queued are returned (so a caller that runs twice sends once). With an
+    `ordering_key` ("shipment:<tracking number>"), each endpoint gets the events of that key
+    one at a time in the order of their ids: one is not sent while an earlier one to the same
+    endpoint is still to deliver (neither delivered nor given up); other keys don't wait. The
+    caller must publish one key's events in the order they happen (a shipment's moves are
+    serialised by its package's row). Returns the outbox message ids (one per endpoint, maybe
+    none). Raises ValueError for an owner type or event type not registered, data that isn't
+    JSON, or an ordering key over MAX_ORDERING_KEY characters (programming errors)."""
     owner = _owner_type(owner_type)
     if event_type not in owner.event_types and event_type != TEST_EVENT:
         raise ValueError(f"{owner_type} owners receive no {event_type!r} events")
     if not isinstance(data, dict):
         raise ValueError("an event's data is a JSON object")
+    if ordering_key is not None and not 0 < len(ordering_key) <= MAX_ORDERING_KEY:
+        raise ValueError(f"an ordering key is 1 to {MAX_ORDERING_KEY} characters")
     json.dumps(data)  # TypeError on anything JSON can't carry
     now = clock.now()
     values = {
@@ -369,20 +383,37 @@ def publish(
         .order_by(WebhookEndpoint.id)
     ).all()
     return [
-        _enqueue(event, endpoint, key=f"webhook-{event.id}-{endpoint.id}")
+        _enqueue(event, endpoint, key=f"webhook-{event.id}-{endpoint.id}", ordering=ordering_key)
         for endpoint in endpoints
         if endpoint.receives(event_type)
     ]
 
 
-def _enqueue(event: WebhookEvent, endpoint: WebhookEndpoint, *, key: str | None = None) -> str:
+def _enqueue(
+    event: WebhookEvent,
+    endpoint: WebhookEndpoint,
+    *,
+    key: str | None = None,
+    ordering: str | None = None,
+) -> str:
+    """Queue one event for one endpoint; with `ordering` (a publish's ordering key), in order
+    among that endpoint's messages of that key, by the event's id. The outbox's ordering key
+    names the endpoint, so one endpoint that fails holds back nothing of another's."""
     payload = {
         "endpoint_id": endpoint.id,
         "event_id": event.id,
         "type": event.type,
         "body": event_body(event),
     }
-    return enqueue(KIND, payload, key=key)
+    if ordering is None:
+        return enqueue(KIND, payload, key=key)
+    return enqueue(
+        KIND,
+        payload,
+        key=key,
+        ordering_key=f"{KIND}:{endpoint.id}:{ordering}",
+        ordering_position=event.id,
+    )
 
 
 def events_after(
@@ -410,8 +441,12 @@ def resend(
 ) -> list[str]:
     """Queue a fresh delivery (a new webhook-id, a new set of attempts) of one of the owner's
     stored events: to `endpoint_id` (the owner's; it must be enabled), or to every enabled
-    endpoint of the owner that receives its type. Raises NotFound (another owner's event or
-    endpoint, as for one that isn't), EndpointDisabled. Returns the message ids."""
+    endpoint of the owner that receives its type. A resend is a replay outside its event's
+    order: it has no ordering key, so it neither waits for the shipment's other deliveries
+    nor holds them back (an old event resent while newer ones flow must not stall them, and
+    the merchant who asks for it wants it now, not behind a delivery that keeps failing).
+    Raises NotFound (another owner's event or endpoint, as for one that isn't),
+    EndpointDisabled. Returns the message ids."""
     event = db.session.get(WebhookEvent, event_id)
     if event is None or (event.owner_type, event.owner_id) != (owner_type, owner_id):
         raise NotFound("There is no such event.")
