@@ -372,7 +372,9 @@ def publish(
                 .where(OutboxMessage.key.like(f"webhook-{event_id}-%"))
                 .order_by(OutboxMessage.key)
             ).all()
-        event = db.session.get(WebhookEvent, event_id)
+        # The row as it was just written, without reading it back (every ECMS move of a
+        # merchant's package publishes): a plain object, not added to the session.
+        event = WebhookEvent(id=event_id, **values)
     endpoints = db.session.scalars(
         sa.select(WebhookEndpoint)
         .where(
