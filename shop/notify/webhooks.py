@@ -51,6 +51,7 @@ from shop.notify.webhook_http import (
     post,
     signed_headers,
 )
+from shop.timeutil import UTCDateTime
 from shop.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -531,6 +532,7 @@ def deliver(message) -> None:
             log.info("webhook %s dropped: its endpoint was deleted", message.id)
             return
         url, secret, enabled = endpoint.url, endpoint.secret, endpoint.enabled
+        failing = endpoint.failing_since is not None
     if not enabled:
         raise PermanentFailure("the endpoint is disabled: not sent")
     config = current_app.config
@@ -543,7 +545,7 @@ def deliver(message) -> None:
         attempt = _Attempt(error=f"not sent: {exc.message}")
     except InvalidInput as exc:  # UnsafeUrl too: an address now refused
         attempt = _Attempt(error=f"not sent: {exc.message}")
-        _record(message, attempt, disable=f"Its address is refused: {exc.message}")
+        _record(message, attempt, failing, disable=f"Its address is refused: {exc.message}")
         raise PermanentFailure(attempt.error) from exc
     else:
         timestamp = int(clock.now().timestamp())
@@ -558,20 +560,23 @@ def deliver(message) -> None:
             error = None if 200 <= status < 300 else f"answered {status}"
             attempt = _Attempt(status, reply, error, _since(started))
     if attempt.error is None:
-        _record(message, attempt)
+        _record(message, attempt, failing)
         return
     if attempt.status == 410:
-        _record(message, attempt, disable="It answered 410 Gone: the receiver asked to stop.")
+        _record(
+            message, attempt, failing, disable="It answered 410 Gone: the receiver asked to stop."
+        )
         raise PermanentFailure("410 Gone: endpoint disabled")
     if message.last:
         _record(
             message,
             attempt,
+            failing,
             disable=f"All {len(SCHEDULE) + 1} attempts to deliver an event failed over "
             f"{_span(sum(SCHEDULE, timedelta()))} (the last: {attempt.error}).",
         )
         raise PermanentFailure(f"{attempt.error}; out of attempts: endpoint disabled")
-    _record(message, attempt)
+    _record(message, attempt, failing)
     raise RuntimeError(attempt.error)
 
 
@@ -584,41 +589,61 @@ def _span(delta: timedelta) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
 
 
-def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
+def _record(message, attempt: _Attempt, failing: bool, *, disable: str | None = None) -> None:
     """Log the attempt, keep the endpoint's failing_since, and disable it (telling its owner,
-    once: only the attempt that turns it off sends the mail), in one short transaction."""
+    once: only the attempt that turns it off sends the mail), in one short transaction.
+    `failing`: the endpoint had a failing_since when the attempt began.
+
+    A success on an endpoint that wasn't failing, the common case, is one statement: the log
+    row, inserted from a SELECT of the endpoint (nothing is logged for an endpoint deleted
+    meanwhile) with the event's id if the event is still stored. The endpoint is read only
+    to disable it. (A failure recorded by another worker during this attempt, on an endpoint
+    that wasn't failing when it began, keeps its failing_since until the next success.)"""
     now = clock.now()
     payload = message.payload
     endpoint_id = payload["endpoint_id"]
+    event_id = payload.get("event_id")
+    known_event = (
+        sa.select(WebhookEvent.id).where(WebhookEvent.id == event_id).scalar_subquery()
+        if event_id is not None
+        else sa.null()
+    )
+    log_row = {
+        "endpoint_id": WebhookEndpoint.id,
+        "message_id": sa.literal(message.id, sa.String()),
+        "event_id": known_event,
+        "event_type": sa.literal(str(payload.get("type", ""))[:80], sa.String()),
+        "attempt": sa.literal(message.attempt, sa.Integer()),
+        "request_body": sa.literal(payload["body"][:REQUEST_LOG_CHARS], sa.Text()),
+        "response_status": sa.literal(attempt.status, sa.Integer()),
+        "response_body": sa.literal(attempt.reply, sa.Text()),
+        "error": sa.literal(attempt.error, sa.Text()),
+        "duration_ms": sa.literal(attempt.duration_ms, sa.Integer()),
+        "at": sa.literal(now, UTCDateTime()),
+    }
     with transaction():
-        endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-        if endpoint is None:
-            return
-        event_id = payload.get("event_id")
-        known = event_id is not None and db.session.get(WebhookEvent, event_id) is not None
-        db.session.add(
-            WebhookDelivery(
-                endpoint_id=endpoint_id,
-                message_id=message.id,
-                event_id=event_id if known else None,
-                event_type=str(payload.get("type", ""))[:80],
-                attempt=message.attempt,
-                request_body=payload["body"][:REQUEST_LOG_CHARS],
-                response_status=attempt.status,
-                response_body=attempt.reply,
-                error=attempt.error,
-                duration_ms=attempt.duration_ms,
-                at=now,
+        logged = db.session.execute(
+            sa.insert(WebhookDelivery)
+            .from_select(
+                list(log_row),
+                sa.select(*log_row.values()).where(WebhookEndpoint.id == endpoint_id),
             )
-        )
-        values = {}
-        if attempt.error is None and endpoint.failing_since is not None:
-            values["failing_since"] = None  # recovered
-        elif attempt.error is not None and endpoint.failing_since is None:
-            values["failing_since"] = now  # a run of failures begins
-        if values:
+            .returning(WebhookDelivery.id)
+        ).scalar_one_or_none()
+        if logged is None:
+            return  # the endpoint was deleted
+        endpoint = WebhookEndpoint.__table__.c
+        if attempt.error is None and failing:  # recovered
             db.session.execute(
-                sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values)
+                sa.update(WebhookEndpoint)
+                .where(endpoint.id == endpoint_id, endpoint.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+        elif attempt.error is not None:  # a run of failures begins, unless it had begun
+            db.session.execute(
+                sa.update(WebhookEndpoint)
+                .where(endpoint.id == endpoint_id, endpoint.failing_since.is_(None))
+                .values(failing_since=now)
             )
         if disable is None:
             return
@@ -628,7 +653,7 @@ def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
             .values(enabled=False, disabled_at=now, disabled_reason=disable[:500])
         ).rowcount
         if turned_off == 1:
-            _tell_owner(endpoint, disable, now)
+            _tell_owner(db.session.get(WebhookEndpoint, endpoint_id), disable, now)
 
 
 def _tell_owner(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
