@@ -54,6 +54,9 @@ from shop.transaction import in_transaction, transaction
 log = logging.getLogger(__name__)
 
 OUTBOX = OutboxMessage.__table__
+# Statuses in the ordering index's predicate are written out, not bound: the index must match
+# a prepared (generic) plan's query too.
+_PENDING = sa.literal_column("'pending'")
 MAX_ERROR_LENGTH = 2000
 
 
@@ -196,7 +199,7 @@ def _held_until(ordering_key: str, position: int, now: datetime) -> datetime | N
         sa.select(sa.func.max(OUTBOX.c.next_attempt_at)).where(
             OUTBOX.c.ordering_key == ordering_key,
             OUTBOX.c.ordering_position < position,
-            OUTBOX.c.status == OutboxStatus.PENDING,
+            OUTBOX.c.status == _PENDING,
             OUTBOX.c.next_attempt_at > now,
         )
     )
@@ -322,9 +325,7 @@ def _in_turn():
         ~sa.exists().where(
             _EARLIER.c.ordering_key == OUTBOX.c.ordering_key,
             _EARLIER.c.ordering_position < OUTBOX.c.ordering_position,
-            # Written out, not bound: the ordering index's predicate must match the query's
-            # on a prepared (generic) plan too.
-            sa.text("earlier.status IN ('pending', 'delivering')"),
+            sa.text("earlier.status IN ('pending', 'delivering')"),  # written out (_PENDING)
         ),
     )
 
@@ -512,7 +513,7 @@ def _hold_successors(message: Message, due: datetime) -> None:
         .where(
             OUTBOX.c.ordering_key == message.ordering_key,
             OUTBOX.c.ordering_position > message.ordering_position,
-            OUTBOX.c.status == OutboxStatus.PENDING,
+            OUTBOX.c.status == _PENDING,
             OUTBOX.c.next_attempt_at < due,
         )
         .values(next_attempt_at=due)
