@@ -3,8 +3,9 @@
     python bench/pairs.py schedule PAIRS           # the runs, in order: CLIENT NAME ENDPOINT
     python bench/pairs.py check OUT                # fails if any run had a failed request
     python bench/pairs.py runs OUT PAIRS           # one line per pair: its runs and its ratios
-    python bench/pairs.py results OUT PAIRS GROUP  # GROUP: wrk, home, branch-search, py, checkout,
-                                                   # counter-prepaid, counter-cod
+    python bench/pairs.py results OUT PAIRS GROUP  # GROUP: wrk, py, or a page's name (PAGES)
+    python bench/pairs.py compare OUT PAIRS PAGE OTHER  # PAGE's cost against OTHER's, by their
+                                                        # ratios to /livez
 
 Each measured page runs PAIRS times, each time right between its two baselines, /livez and
 /healthz, measured by the same client (wrk for the home page and the branch search; the Python
@@ -51,6 +52,10 @@ PAGES = (
     # The partners (bench/partners.py): the catalog in an app's frame, a publisher's dashboard.
     Page("embed", "wrk", "embedded catalog (in an app's frame)", "embed", "req/s"),
     Page("dashboard", "wrk", "publisher dashboard (100,000 ledger rows)", "dashboard", "req/s"),
+    # The merchant API (bench/merchants.py): creating a shipment (a wrk script posting a fresh
+    # reference each time), and reading one.
+    Page("shipment-create", "wrk", "POST /api/v1/shipments", "shipment-create", "req/s"),
+    Page("shipment-read", "wrk", "GET /api/v1/shipments/<n>", "shipment-read", "req/s"),
 )
 CLIENT_LABEL = {"wrk": "", "py": " (python client)"}
 
@@ -95,6 +100,10 @@ def _wrk(path: Path) -> Run:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
     if non2xx and int(non2xx.group(1)):
         failures.append(f"{non2xx.group(1)} non-2xx responses")
+    # bench/merchants.py's wrk script counts the answers itself (3xx too)
+    refused = re.search(r"^Failed \(non-2xx\):\s*(\d+)", text, re.M)
+    if refused and int(refused.group(1)) and not non2xx:
+        failures.append(f"{refused.group(1)} non-2xx responses")
     sockets = re.search(r"Socket errors:\s*(.*)", text)
     if sockets and sum(int(n) for n in re.findall(r"\d+", sockets.group(1))):
         failures.append(f"socket errors: {sockets.group(1).strip()}")  # timeouts, resets
@@ -243,6 +252,19 @@ def results(out: Path, pairs: int, group: str, warnings: list[str]) -> list[str]
     return lines
 
 
+def compare(out: Path, pairs: int, name: str, other: str) -> str:
+    """How much one PAGE costs next to OTHER, by the medians of their ratios to their own
+    client's /livez (so wrk's pages compare with the Python client's): the cost of a request
+    is the inverse of its rate, so PAGE costs other_ratio / page_ratio of OTHER."""
+    page, against = _page(name), _page(other)
+    mine = pair_ratios(out, page, "livez", pairs).median
+    theirs = pair_ratios(out, against, "livez", pairs).median
+    return (
+        f"{page.ratio} against {against.ratio} (ratios to /livez {mine:.3f} and {theirs:.3f}): "
+        f"one {page.ratio} costs {theirs / mine:.2f} of one {against.ratio}"
+    )
+
+
 def runs(out: Path, pairs: int) -> list[str]:
     lines = []
     for page in PAGES:
@@ -287,6 +309,9 @@ def main(argv: list[str]) -> int:
         return check(Path(args[0]))
     if command == "runs" and len(args) == 2:
         print("\n".join(runs(Path(args[0]), int(args[1]))))
+        return 0
+    if command == "compare" and len(args) == 4:
+        print(compare(Path(args[0]), int(args[1]), args[2], args[3]))
         return 0
     if command == "results" and len(args) == 3:
         warnings: list[str] = []

@@ -16,7 +16,8 @@ With BENCH_COUNTER_PLAN (bench/counter.py prepare's), it counts a prepaid and a 
 counter, step by step, after one of each to warm up (releasing the last four orders of the
 first clerk, which the load runs, taking them from the front, never reach). With
 BENCH_PARTNERS_PLAN (bench/partners.py prepare's), the embedded catalog page and the
-publisher's dashboard over its 100,000 ledger rows.
+publisher's dashboard over its 100,000 ledger rows. With BENCH_MERCHANTS_PLAN
+(bench/merchants.py prepare's), a shipment created by the API and the read of one.
 Exits non-zero if a page doesn't answer as expected.
 """
 
@@ -232,8 +233,46 @@ def main(argv: list[str]) -> int:
                 if verbose:
                     for statement in statements:
                         print(f"      {statement[:300]}")
+        merchants_plan = os.environ.get("BENCH_MERCHANTS_PLAN")
+        if merchants_plan:
+            with open(merchants_plan) as f:
+                plan = json.load(f)
+            with app.app_context():
+                counted = count_merchants(app.test_client(), engine, plan)
+            each = ", ".join(f"{label} {len(statements)}" for label, statements in counted)
+            print(f"SQL queries per API request: {each}")
+            if verbose:
+                for label, statements in counted:
+                    print(f"    {label}:")
+                    for statement in statements:
+                        print(f"      {statement[:300]}")
         engine.dispose()
     return 0
+
+
+def count_merchants(client, engine, plan) -> list[tuple[str, list[str]]]:
+    """A shipment created by the API as the wrk script posts it (with an Idempotency-Key),
+    and the read of one, each on its second request (the first warms up)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from merchants import body_template
+
+    headers = {"Authorization": f"Bearer {plan['key']}", "Content-Type": "application/json"}
+    counted = []
+    for n in ("warm-up", "measured"):
+        reference = f"BENCH-QUERIES-{n}"
+        with Recorder(engine) as recorder:
+            made = client.post(
+                "/api/v1/shipments",
+                data=body_template() % (reference, plan["branches"][0]),
+                headers=headers | {"Idempotency-Key": reference},
+            )
+        if made.status_code != 201:
+            answer = made.get_data(as_text=True)[:200]
+            raise SystemExit(f"bench: POST /api/v1/shipments answered {made.status_code}: {answer}")
+    counted.append(("POST /api/v1/shipments", recorder.statements))
+    _, _, statements = count_queries(client, engine, plan["read_path"], headers)
+    counted.append(("GET /api/v1/shipments/<n>", statements))
+    return counted
 
 
 def count_partners(client, engine, plan) -> list[tuple[str, list[str]]]:

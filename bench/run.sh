@@ -21,6 +21,11 @@
 #   embedded catalog: N req/s; publisher dashboard: N req/s   (bench/partners.py: an app's
 #     frame, and a publisher's dashboard over BENCH_LEDGER_ROWS ledger rows)
 #   ratio embed/livez, /healthz; ratio dashboard/livez, /healthz; SQL queries per page
+#   POST /api/v1/shipments: N req/s; GET /api/v1/shipments/<n>: N req/s   (bench/merchants.py:
+#     a merchant's key; wrk posts a fresh reference per request), their ratios, and each
+#     compared with checkout and the catalog page; SQL queries per API request
+#   deliveries (1 worker): N/s; deliveries (2 workers): N/s   (`flask shop worker` delivering
+#     BENCH_DELIVERIES webhooks to a local receiver), and the claim query's plan
 # and fails if any endpoint answers anything but 2xx (3xx for the checkout's posts) or drops
 # requests under load, or if any order fails.
 #
@@ -39,6 +44,8 @@
 #   BENCH_COUNTER_CLIENTS   concurrent clerks, each at a store of its own (default 8)
 #   BENCH_COUNTER_CLAIMS    prepaid and COD orders prepared per clerk (default 400 of each)
 #   BENCH_LEDGER_ROWS    ledger rows of the dashboard's publisher (default 100000)
+#   BENCH_DELIVERIES     webhook deliveries seeded for each worker run (default 2000), over
+#                        BENCH_DELIVERIES / 5 shipments
 #   VENV                 the virtualenv (default: ../.venv next to this script)
 set -euo pipefail
 
@@ -81,6 +88,8 @@ CHECKOUT_ROWS=$(number BENCH_CHECKOUT_ROWS "${BENCH_CHECKOUT_ROWS:-$CHECKOUT_CLI
 COUNTER_CLIENTS=$(number BENCH_COUNTER_CLIENTS "${BENCH_COUNTER_CLIENTS:-8}")
 COUNTER_CLAIMS=$(number BENCH_COUNTER_CLAIMS "${BENCH_COUNTER_CLAIMS:-400}")
 LEDGER_ROWS=$(number BENCH_LEDGER_ROWS "${BENCH_LEDGER_ROWS:-100000}")
+DELIVERIES=$(number BENCH_DELIVERIES "${BENCH_DELIVERIES:-2000}")
+[ "$DELIVERIES" -ge 10 ] || die "BENCH_DELIVERIES must be at least 10"
 # The branch search: the picker's htmx fragment, nearest first to a point in Makati (the same
 # path as bench/queries.py's BRANCH_SEARCH).
 BRANCH_SEARCH='/branches/search?near=14.5547,121.0244'
@@ -109,10 +118,13 @@ esac
 OUT=$HERE/out  # gitignored
 mkdir -p "$OUT"
 rm -f "$OUT"/gunicorn.log "$OUT"/setup.log "$OUT"/wrk-*.txt "$OUT"/py-*.txt "$OUT"/checkout-plan.json \
-  "$OUT"/explain-branch-search.txt "$OUT"/counter-plan.json* "$OUT"/partners-plan.json
+  "$OUT"/explain-branch-search.txt "$OUT"/counter-plan.json* "$OUT"/partners-plan.json \
+  "$OUT"/merchants-plan.json "$OUT"/shipment-create.lua "$OUT"/deliveries-*.txt
 PLAN=$OUT/checkout-plan.json
 COUNTER_PLAN=$OUT/counter-plan.json
 PARTNERS_PLAN=$OUT/partners-plan.json
+MERCHANTS_PLAN=$OUT/merchants-plan.json
+SHIPMENT_LUA=$OUT/shipment-create.lua
 
 # The app's settings, for every step below (migrate, seed, the server, the query count).
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Dbench}
@@ -131,6 +143,8 @@ export CHECKOUT_RATE_LIMIT="1000000 per minute"
 # again for every run.
 export POS_LOOKUPS_PER_CLERK="1000000 per minute" POS_LOOKUPS_PER_ADDRESS="1000000 per minute"
 export LOGIN_RATE_LIMIT="1000000 per minute"
+# One merchant key makes thousands of shipments a minute (a real one: API_RATE_LIMIT's 120).
+export API_RATE_LIMIT="1000000 per minute"
 # The checkout client sends each shopper's own address in X-Forwarded-For (bench/checkout.py).
 export PROXY_FIX_X_FOR=1
 export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}  # bench/*.py import shop (not necessarily installed)
@@ -193,6 +207,11 @@ grep -h '^Demo data' "$OUT/setup.log" | sed 's/^/  /' || true
   || die "could not prepare the partners' app and ledger"
 EMBED_PATH=$("$PY" "$HERE/partners.py" path embed "$PARTNERS_PLAN")
 DASHBOARD_PATH=$("$PY" "$HERE/partners.py" path dashboard "$PARTNERS_PLAN")
+# For the merchant API: a merchant's key, room at 8 stores, one shipment to read, wrk's script.
+"$PY" "$HERE/merchants.py" prepare "$MERCHANTS_PLAN" "$SHIPMENT_LUA" \
+  || die "could not prepare the merchant API's key and stores"
+SHIPMENT_PATH=$("$PY" "$HERE/merchants.py" get read_path "$MERCHANTS_PLAN")
+MERCHANT_AUTH=$("$PY" "$HERE/merchants.py" get authorization "$MERCHANTS_PLAN")
 
 step "server: gunicorn $WORKER_CLASS, $WORKERS workers x $THREADS threads"
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -227,9 +246,9 @@ grep -v '^bytes per home page:' <<<"$BYTES" || true
 
 step "SQL statements per request (test client, same database)"
 QUERIES=$(BENCH_CHECKOUT_PLAN=$PLAN BENCH_COUNTER_PLAN=$COUNTER_PLAN BENCH_PARTNERS_PLAN=$PARTNERS_PLAN \
-  "$PY" "$HERE/queries.py") \
+  BENCH_MERCHANTS_PLAN=$MERCHANTS_PLAN "$PY" "$HERE/queries.py") \
   || die "could not count the queries"
-grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:\|^SQL queries per embedded catalog page:\|^SQL queries per dashboard page' \
+grep -v '^SQL queries per home page:\|^SQL queries per branch search:\|^SQL queries per order loop:\|^SQL queries per counter claim:\|^SQL queries per embedded catalog page:\|^SQL queries per dashboard page\|^SQL queries per API request' \
   <<<"$QUERIES" || true
 
 step "branch search: its statements' plans (EXPLAIN ANALYZE, in-process, same database)"
@@ -270,6 +289,10 @@ measure() {  # measure CLIENT NAME ENDPOINT SECONDS: one run of one endpoint
     wrk:branch-search) wrk_run "$2" "$BRANCH_SEARCH" "$4" -H 'HX-Request: true' ;;
     wrk:embed) wrk_run "$2" "$EMBED_PATH" "$4" ;;
     wrk:dashboard) wrk_run "$2" "$DASHBOARD_PATH" "$4" -H "Cookie: $PUBLISHER_COOKIE" ;;
+    wrk:shipment-create)  # the run's name makes the script's references unique to the run
+      export BENCH_WRK_RUN=$2
+      wrk_run "$2" /api/v1/shipments "$4" -s "$SHIPMENT_LUA" ;;
+    wrk:shipment-read) wrk_run "$2" "$SHIPMENT_PATH" "$4" -H "Authorization: $MERCHANT_AUTH" ;;
     py:livez | py:healthz | py:checkout) py_run "$2" "$3" "$4" ;;
     py:counter-prepaid | py:counter-cod) counter_run "$2" "${3#counter-}" "$4" ;;
     *) die "no way to measure $3 with $1" ;;
@@ -283,7 +306,7 @@ step "load: $PAIRS pairs of each page with its baselines (/livez and /healthz, o
   "their order alternating), ${DURATION}s per run, $(wc -l <<<"$RUNS") runs after a ${WARMUP}s" \
   "warm-up of each endpoint: wrk -t$WRK_THREADS -c$CONNECTIONS for home and branch-search, the" \
   "Python client with $CHECKOUT_CLIENTS clients for checkout"
-for endpoint in livez healthz home branch-search embed dashboard; do
+for endpoint in livez healthz home branch-search embed dashboard shipment-create shipment-read; do
   measure wrk "warmup-$endpoint" "$endpoint" "$WARMUP"
 done
 for endpoint in livez healthz checkout counter-prepaid counter-cod; do
@@ -294,6 +317,16 @@ while read -r client name endpoint; do
 done <<<"$RUNS"
 
 "$PY" "$HERE/pairs.py" runs "$OUT" "$PAIRS" || die "could not read the runs' reports"
+
+# The worker's webhook deliveries, after the HTTP load (nothing else runs meanwhile): one
+# worker, then two, each on BENCH_DELIVERIES fresh deliveries to a local receiver.
+step "webhook deliveries: $DELIVERIES to a local receiver, by 1 then 2 \`flask shop worker\` processes"
+for workers in 1 2; do
+  "$PY" "$HERE/merchants.py" deliveries --count "$DELIVERIES" --shipments $((DELIVERIES / 5)) \
+    --workers "$workers" --venv "$VENV" >"$OUT/deliveries-$workers.txt" 2>&1 \
+    || { cat "$OUT/deliveries-$workers.txt" >&2; die "the webhook deliveries with $workers worker(s) failed"; }
+  head -n 1 "$OUT/deliveries-$workers.txt" | sed 's/^/  /'
+done
 failed=0
 "$PY" "$HERE/pairs.py" check "$OUT" || failed=1  # non-2xx, socket errors, failed orders
 if grep -q 'WORKER TIMEOUT\|Traceback' "$OUT/gunicorn.log"; then
@@ -347,5 +380,20 @@ echo "  (GET $DASHBOARD_PATH, logged in: $LEDGER_ROWS ledger rows, as many click
 echo "   the rows do not change under wrk, so after each worker's first request it is the page seen again)"
 grep '^SQL queries per dashboard page' <<<"$QUERIES"
 echo "aim: ratio embed/healthz near catalog/healthz; ratio dashboard/healthz >= half of catalog/healthz"
+echo
+results shipment-create
+echo "  (POST /api/v1/shipments by wrk's script: a COD shipment, a fresh reference and"
+echo "   Idempotency-Key each time, over 8 stores; one merchant key)"
+"$PY" "$HERE/pairs.py" compare "$OUT" "$PAIRS" shipment-create checkout
+results shipment-read
+echo "  (GET $SHIPMENT_PATH with the merchant's key: the shipment and its events)"
+"$PY" "$HERE/pairs.py" compare "$OUT" "$PAIRS" shipment-read home
+grep '^SQL queries per API request' <<<"$QUERIES"
+echo "aim: a shipment created costs no more than a checkout, one read no more than a catalog page"
+echo
+for workers in 1 2; do
+  grep -v '^    ' "$OUT/deliveries-$workers.txt" | { [ "$workers" = 1 ] && cat || head -n 2; }
+done
+echo "  (the claim's plan with $DELIVERIES due: bench/out/deliveries-1.txt)"
 
 [ "$failed" -eq 0 ] || die "errors under load (above)"

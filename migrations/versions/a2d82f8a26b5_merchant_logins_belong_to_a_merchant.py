@@ -1,7 +1,7 @@
 """Merchant logins belong to a merchant: users.merchant_id (issue #12, the merchant console)
 
 Revision ID: a2d82f8a26b5
-Revises: 77de08358ceb
+Revises: 92990633f567
 Create Date: 2026-12-01 23:14:35.724602
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a2d82f8a26b5'
-down_revision = '77de08358ceb'
+down_revision = '92990633f567'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,9 @@ The ECMS calls `packages_moved` from its one place that moves packages
 (fulfillment.service._move), in the move's own transaction: an event is published exactly
 when its move commits. Each event's key is its package event's id, so a move written once is
 published once. Only merchants' shipments publish: the shop's own orders and the
-store-to-store sellers' are skipped without a query."""
+store-to-store sellers' are skipped without a query. Each event's ordering key is
+`shipment:<tracking number>`: an endpoint gets one shipment's events one at a time, in order
+(notify.webhooks.publish)."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -67,6 +69,13 @@ def _merchants(packages) -> list:
     ]
 
 
+def ordering_key(package) -> str:
+    """An endpoint gets one shipment's events one at a time, in the order they happened: the
+    package's moves are serialised by its row (fulfillment's conditional UPDATE waits for
+    the row's lock), so the events' ids increase in that order."""
+    return f"shipment:{package.tracking_number}"
+
+
 def shipment_created(merchant_id: int, package, shipment) -> None:
     """`shipment.label_issued` for a merchant's new shipment. Flushes only."""
     webhooks.publish(
@@ -75,6 +84,7 @@ def shipment_created(merchant_id: int, package, shipment) -> None:
         "shipment.label_issued",
         data_of(package, shipment, status="label_issued", previous=None, at=package.created_at),
         key=f"shipment-created-{package.id}",
+        ordering_key=ordering_key(package),
     )
 
 
@@ -102,4 +112,5 @@ def packages_moved(moves) -> None:
                 at=event.at,
             ),
             key=f"shipment-event-{event.id}",
+            ordering_key=ordering_key(package),
         )

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, lazyload
 
-from shop import clock
+from shop import clock, codes
 from shop.branches import service as branches
 from shop.branches.models import Branch
 from shop.catalog.service import like_escape
 from shop.checkout import service as checkout
+from shop.codes import CodeType
 from shop.errors import Conflict, DomainError, InvalidInput, NotFound
 from shop.extensions import db
 from shop.fulfillment import packing
@@ -186,19 +188,25 @@ def create(merchant: Merchant, request: Request) -> "ShipmentView":
         source=merchant.slug,
         actor=merchant.name,
     )
-    db.session.add(
-        MerchantShipment(
-            shipment_id=made.id,
-            merchant_id=merchant.id,
-            drop_off_branch_id=store.id if store is not None else None,
-            created_at=clock.now(),
-        )
+    owned = MerchantShipment(
+        shipment_id=made.id,
+        merchant_id=merchant.id,
+        drop_off_branch_id=store.id if store is not None else None,
+        created_at=clock.now(),
     )
+    db.session.add(owned)
     db.session.flush()
-    shipment = db.session.get(Shipment, made.id)
-    for package in shipment.packages:
-        events.shipment_created(merchant.id, package, shipment)
-    return view_of(merchant, made.id)
+    # The shipment and its package in one statement (the ECMS wrote them with Core INSERTs),
+    # and the view from what this call already holds: the branch is the one just reserved,
+    # and a new package has no moves yet. Every API call to make a shipment runs this.
+    (package,) = db.session.scalars(
+        sa.select(Package)
+        .join(Package.shipment)
+        .where(Package.shipment_id == made.id)
+        .options(contains_eager(Package.shipment), lazyload(Package.events))
+    ).all()
+    events.shipment_created(merchant.id, package, package.shipment)
+    return _view(package, owned, branch=taken, moves=(), drop_off=store)
 
 
 # --- what a merchant reads ----------------------------------------------------------------------
@@ -243,17 +251,28 @@ def _owned(merchant: Merchant, shipment_ids: Sequence[int]) -> dict[int, Merchan
     return {row.shipment_id: row for row in rows}
 
 
-def _view(package: Package, owned: MerchantShipment) -> ShipmentView:
+def _view(
+    package: Package,
+    owned: MerchantShipment,
+    *,
+    branch=None,
+    moves: Sequence[PackageEvent] | None = None,
+    drop_off=None,
+) -> ShipmentView:
+    """The shipment as the API shows it. `branch` (its pickup branch: anything with `code`
+    and `name`), `moves` (its package's events, in order) and `drop_off` may be given by a
+    caller that has them already; else they are read."""
     shipment = package.shipment
-    branch = db.session.get(Branch, shipment.branch_id)
-    drop_off = (
-        db.session.get(Branch, owned.drop_off_branch_id) if owned.drop_off_branch_id else None
-    )
-    events = db.session.scalars(
-        sa.select(PackageEvent)
-        .where(PackageEvent.package_id == package.id)
-        .order_by(PackageEvent.at, PackageEvent.id)
-    )
+    if branch is None:
+        branch = db.session.get(Branch, shipment.branch_id)
+    if drop_off is None and owned.drop_off_branch_id:
+        drop_off = db.session.get(Branch, owned.drop_off_branch_id)
+    if moves is None:
+        moves = db.session.scalars(
+            sa.select(PackageEvent)
+            .where(PackageEvent.package_id == package.id)
+            .order_by(PackageEvent.at, PackageEvent.id)
+        ).all()
     cod = shipment.payment is PaymentMode.COD
     return ShipmentView(
         tracking_number=package.tracking_number,
@@ -278,7 +297,7 @@ def _view(package: Package, owned: MerchantShipment) -> ShipmentView:
             ),
             *(
                 Event(event.at, event.to_state.value, ecms.event_text(event), event.place or "")
-                for event in events
+                for event in moves
             ),
         ),
     )
@@ -294,9 +313,33 @@ def view_of(merchant: Merchant, shipment_id: int) -> ShipmentView:
 
 def get(merchant: Merchant, tracking_number: str) -> ShipmentView:
     """The merchant's shipment with this tracking number. Raises ShipmentNotFound (another
-    merchant's too, and a number that isn't one)."""
-    package, owned = _owned_package(merchant, tracking_number)
-    return _view(package, owned)
+    merchant's too, and a number that isn't one).
+
+    Two statements: the package, its shipment, the record that it is the merchant's and its
+    pickup branch, joined; then its events. (The package's events relationship loads by
+    selectin: it is held back here, as the events are read in their order anyway.)"""
+    try:
+        number = codes.parse(tracking_number, CodeType.TRACKING)
+    except DomainError:
+        raise ShipmentNotFound() from None
+    found = db.session.execute(
+        sa.select(Package, MerchantShipment, Branch)
+        .join(Package.shipment)
+        .join(
+            MerchantShipment,
+            sa.and_(
+                MerchantShipment.shipment_id == Shipment.id,
+                MerchantShipment.merchant_id == merchant.id,
+            ),
+        )
+        .join(Branch, Branch.id == Shipment.branch_id)
+        .where(Package.tracking_number == number)
+        .options(contains_eager(Package.shipment), lazyload(Package.events))
+    ).one_or_none()
+    if found is None:
+        raise ShipmentNotFound()
+    package, owned, branch = found
+    return _view(package, owned, branch=branch)
 
 
 def label_pdf(merchant: Merchant, tracking_number: str) -> bytes:

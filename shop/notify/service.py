@@ -20,7 +20,17 @@ payments registers `stripe_refund`. A channel raises `PermanentFailure` for a re
 retry can fix (the message is parked at once) and any other exception for a failure worth
 retrying. A channel may bring its own retry `schedule` (the waits after each failed attempt,
 fixed: webhooks promise their receivers a published schedule); the others use the backoff and
-OUTBOX_MAX_ATTEMPTS."""
+OUTBOX_MAX_ATTEMPTS.
+
+Order: messages are independent unless they share an `ordering_key` (webhooks: one endpoint and
+one shipment). Then they go one at a time, by `ordering_position` (increasing with time: the
+webhook event's id): a message is not claimed while one with its key and a lower position is
+still pending or delivering (not delivered, not parked). The claim checks that in its own
+statements, under the rows' locks, so several workers never send a later message while a worker
+holds the earlier one; a held message is not tried, so its attempts don't grow, and it is due
+as soon as its predecessor is delivered or parked. Keys don't wait for each other. While a
+predecessor waits for a retry, the messages behind it are given its next attempt's time (they
+cannot go before it), so the worker's due index does not rescan them at every poll."""
 
 import json
 import logging
@@ -44,6 +54,9 @@ from shop.transaction import in_transaction, transaction
 log = logging.getLogger(__name__)
 
 OUTBOX = OutboxMessage.__table__
+# Statuses in the ordering index's predicate are written out, not bound: the index must match
+# a prepared (generic) plan's query too.
+_PENDING = sa.literal_column("'pending'")
 MAX_ERROR_LENGTH = 2000
 
 
@@ -62,6 +75,8 @@ class Message:
     attempt: int
     created_at: datetime
     last: bool = False
+    ordering_key: str | None = None
+    ordering_position: int | None = None
 
 
 class PermanentFailure(Exception):
@@ -123,18 +138,34 @@ _INSERT_ONCE = {
 
 
 def enqueue(
-    kind: str, payload: dict, *, key: str | None = None, not_before: datetime | None = None
+    kind: str,
+    payload: dict,
+    *,
+    key: str | None = None,
+    not_before: datetime | None = None,
+    ordering_key: str | None = None,
+    ordering_position: int | None = None,
 ) -> str:
     """Add a message to the outbox inside the caller's transaction: it is flushed, never
     committed, so it is saved with the change it reports or not at all. `payload` must be
     JSON. A message whose `key` is already in the outbox (delivered or not) is not added
-    again: the id of the one there is returned. `not_before` delays the first attempt.
-    Returns the message id. Raises ValueError for an unknown kind or a payload that isn't
-    JSON (a programming error, found in the caller's transaction rather than by the worker)."""
+    again: the id of the one there is returned. `not_before` delays the first attempt. With
+    an `ordering_key`, the message is not delivered while one with that key and a lower
+    `ordering_position` is still to deliver (positions must increase in the order the caller
+    wants; the module's "Order"). Returns the message id. Raises ValueError for an unknown
+    kind, a payload that isn't JSON, or an ordering key without a position (programming
+    errors, found in the caller's transaction rather than by the worker)."""
     if kind not in CHANNELS:
         raise ValueError(f"no outbox channel {kind!r} (known: {', '.join(sorted(CHANNELS))})")
     json.dumps(payload)  # raises TypeError on anything JSON can't carry
+    if (ordering_key is None) != (ordering_position is None):
+        raise ValueError("an ordering key and its position go together")
+    if ordering_key is not None and not 0 < len(ordering_key) <= 200:
+        raise ValueError(f"an ordering key is 1 to 200 characters: {ordering_key!r}")
     now = clock.now()
+    due = max(now, not_before) if not_before else now
+    if ordering_key is not None:
+        due = max(due, _held_until(ordering_key, ordering_position, now) or due)
     message_id = new_message_id()
     values = {
         "id": message_id,
@@ -143,8 +174,10 @@ def enqueue(
         "payload": payload,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
-        "next_attempt_at": max(now, not_before) if not_before else now,
+        "next_attempt_at": due,
         "created_at": now,
+        "ordering_key": ordering_key,
+        "ordering_position": ordering_position,
     }
     if key is None:
         db.session.execute(_INSERT, values)
@@ -156,6 +189,20 @@ def enqueue(
     if added.scalar_one_or_none() is not None:
         return message_id
     return db.session.scalar(sa.select(OUTBOX.c.id).where(OUTBOX.c.key == key))
+
+
+def _held_until(ordering_key: str, position: int, now: datetime) -> datetime | None:
+    """The latest time at which a pending predecessor (same key, lower position) is due, if
+    after `now`: a message behind it cannot go before that. One that is being delivered
+    holds nothing here: it may be done in a moment (its lease end is no guide)."""
+    return db.session.scalar(
+        sa.select(sa.func.max(OUTBOX.c.next_attempt_at)).where(
+            OUTBOX.c.ordering_key == ordering_key,
+            OUTBOX.c.ordering_position < position,
+            OUTBOX.c.status == _PENDING,
+            OUTBOX.c.next_attempt_at > now,
+        )
+    )
 
 
 def enqueue_mail(
@@ -266,13 +313,36 @@ def deliver_due(
     return report
 
 
+_EARLIER = OUTBOX.alias("earlier")
+
+
+def _in_turn():
+    """The claim's condition for a message with an ordering key: no message with its key and a
+    lower position is still pending or delivering (the due index's rows: the ordering index
+    answers it). A message with no key is always in turn."""
+    return sa.or_(
+        OUTBOX.c.ordering_key.is_(None),
+        ~sa.exists().where(
+            _EARLIER.c.ordering_key == OUTBOX.c.ordering_key,
+            _EARLIER.c.ordering_position < OUTBOX.c.ordering_position,
+            sa.text("earlier.status IN ('pending', 'delivering')"),  # written out (_PENDING)
+        ),
+    )
+
+
 def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], list[Outcome]]:
     """Take due rows and lease them to `worker`, in one transaction. On PostgreSQL the rows are
     locked with SKIP LOCKED, so a second worker claiming at the same moment takes other rows
     instead of waiting; the UPDATE re-checks that each row is still due, so even without row
     locks (SQLite, several processes) a row is claimed by one worker only. A row whose last
     attempt never reported (its worker died) and has no attempts left is parked, not retried:
-    a message that kills its worker must not kill every worker in turn."""
+    a message that kills its worker must not kill every worker in turn.
+
+    A message whose predecessor (same ordering key, lower position) is still to deliver is
+    not taken: the SELECT skips it, and both UPDATEs check again with a fresh snapshot (on
+    PostgreSQL each statement sees what committed before it began). The predecessor counts
+    while pending or delivering, also while another worker holds its row locked or is
+    sending it, so a successor is never sent alongside it."""
     now = clock.now()
     config = current_app.config
     # The attempts each row's kind allows: OUTBOX_MAX_ATTEMPTS, or its channel's schedule's.
@@ -281,7 +351,7 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
     special = {kind: n for kind, n in limits.items() if n != default}
     allowed = sa.case(special, value=OUTBOX.c.kind, else_=default) if special else default
     lease_end = now + timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
-    due = sa.and_(OUTBOX.c.status.in_(CLAIMABLE), OUTBOX.c.next_attempt_at <= now)
+    due = sa.and_(OUTBOX.c.status.in_(CLAIMABLE), OUTBOX.c.next_attempt_at <= now, _in_turn())
     with transaction():
         # Messages due at the same moment go in the order they were written (ids are random).
         ids = db.session.scalars(
@@ -317,7 +387,13 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
                 next_attempt_at=lease_end,
             )
             .returning(
-                OUTBOX.c.id, OUTBOX.c.kind, OUTBOX.c.payload, OUTBOX.c.attempts, OUTBOX.c.created_at
+                OUTBOX.c.id,
+                OUTBOX.c.kind,
+                OUTBOX.c.payload,
+                OUTBOX.c.attempts,
+                OUTBOX.c.created_at,
+                OUTBOX.c.ordering_key,
+                OUTBOX.c.ordering_position,
             )
         ).all()
     order = {message_id: n for n, message_id in enumerate(ids)}
@@ -330,6 +406,8 @@ def _claim(batch: int, worker: str) -> tuple[list[tuple[Message, datetime]], lis
                 row.attempts,
                 row.created_at,
                 last=row.attempts >= limits.get(row.kind, default),
+                ordering_key=row.ordering_key,
+                ordering_position=row.ordering_position,
             )
             for row in rows
         ),
@@ -414,6 +492,8 @@ def _record_failure(message: Message, error: str, *, permanent: bool) -> Outcome
                 locked_by=None,
             )
         ).rowcount
+        if changed == 1 and not park and message.ordering_key is not None:
+            _hold_successors(message, due)
     if changed != 1:
         return Outcome(message.id, message.kind, message.attempt, "superseded", error)
     if park:
@@ -421,6 +501,23 @@ def _record_failure(message: Message, error: str, *, permanent: bool) -> Outcome
         return Outcome(message.id, message.kind, message.attempt, "parked", error)
     log.warning("outbox %s %s failed, next at %s: %s", message.kind, message.id, due, error)
     return Outcome(message.id, message.kind, message.attempt, "retry", error, due)
+
+
+def _hold_successors(message: Message, due: datetime) -> None:
+    """The messages waiting behind `message` (its key, higher positions, pending) cannot go
+    before its next attempt at `due`: make them due then, not now, so that each poll of the
+    due index doesn't read them again only to skip them. Their attempts are untouched; the
+    claim's own check (`_in_turn`) is what keeps the order, this only spares it work."""
+    db.session.execute(
+        sa.update(OUTBOX)
+        .where(
+            OUTBOX.c.ordering_key == message.ordering_key,
+            OUTBOX.c.ordering_position > message.ordering_position,
+            OUTBOX.c.status == _PENDING,
+            OUTBOX.c.next_attempt_at < due,
+        )
+        .values(next_attempt_at=due)
+    )
 
 
 def _release(message: Message) -> Outcome:

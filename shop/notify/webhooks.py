@@ -51,6 +51,7 @@ from shop.notify.webhook_http import (
     post,
     signed_headers,
 )
+from shop.timeutil import UTCDateTime
 from shop.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ SCHEDULE = (
 )
 MAX_ENDPOINTS = 10  # per owner: enough for staging + production + a few tools
 MAX_DESCRIPTION = 200
+MAX_ORDERING_KEY = 160  # the outbox's ordering key adds "webhook:<endpoint id>:" (200 in all)
 REQUEST_LOG_CHARS = 4000  # how much of each request body the delivery log keeps
 SECRET_BYTES = 32  # the spec asks for 24 to 64
 
@@ -318,19 +320,32 @@ _INSERT_EVENT = {
 
 
 def publish(
-    owner_type: str, owner_id: int, event_type: str, data: dict, *, key: str | None = None
+    owner_type: str,
+    owner_id: int,
+    event_type: str,
+    data: dict,
+    *,
+    key: str | None = None,
+    ordering_key: str | None = None,
 ) -> list[str]:
     """Store an event for the owner and queue it for each of the owner's enabled endpoints
     that receives `event_type`, inside the caller's transaction (flush only). `data` must be
     JSON. With a `key` already published, nothing is added and the ids of the messages that
-    event queued are returned (so a caller that runs twice sends once). Returns the outbox
-    message ids (one per endpoint, maybe none). Raises ValueError for an owner type or event
-    type not registered, or data that isn't JSON (programming errors)."""
+    event queued are returned (so a caller that runs twice sends once). With an
+    `ordering_key` ("shipment:<tracking number>"), each endpoint gets the events of that key
+    one at a time in the order of their ids: one is not sent while an earlier one to the same
+    endpoint is still to deliver (neither delivered nor given up); other keys don't wait. The
+    caller must publish one key's events in the order they happen (a shipment's moves are
+    serialised by its package's row). Returns the outbox message ids (one per endpoint, maybe
+    none). Raises ValueError for an owner type or event type not registered, data that isn't
+    JSON, or an ordering key over MAX_ORDERING_KEY characters (programming errors)."""
     owner = _owner_type(owner_type)
     if event_type not in owner.event_types and event_type != TEST_EVENT:
         raise ValueError(f"{owner_type} owners receive no {event_type!r} events")
     if not isinstance(data, dict):
         raise ValueError("an event's data is a JSON object")
+    if ordering_key is not None and not 0 < len(ordering_key) <= MAX_ORDERING_KEY:
+        raise ValueError(f"an ordering key is 1 to {MAX_ORDERING_KEY} characters")
     json.dumps(data)  # TypeError on anything JSON can't carry
     now = clock.now()
     values = {
@@ -358,7 +373,9 @@ def publish(
                 .where(OutboxMessage.key.like(f"webhook-{event_id}-%"))
                 .order_by(OutboxMessage.key)
             ).all()
-        event = db.session.get(WebhookEvent, event_id)
+        # The row as it was just written, without reading it back (every ECMS move of a
+        # merchant's package publishes): a plain object, not added to the session.
+        event = WebhookEvent(id=event_id, **values)
     endpoints = db.session.scalars(
         sa.select(WebhookEndpoint)
         .where(
@@ -369,20 +386,37 @@ def publish(
         .order_by(WebhookEndpoint.id)
     ).all()
     return [
-        _enqueue(event, endpoint, key=f"webhook-{event.id}-{endpoint.id}")
+        _enqueue(event, endpoint, key=f"webhook-{event.id}-{endpoint.id}", ordering=ordering_key)
         for endpoint in endpoints
         if endpoint.receives(event_type)
     ]
 
 
-def _enqueue(event: WebhookEvent, endpoint: WebhookEndpoint, *, key: str | None = None) -> str:
+def _enqueue(
+    event: WebhookEvent,
+    endpoint: WebhookEndpoint,
+    *,
+    key: str | None = None,
+    ordering: str | None = None,
+) -> str:
+    """Queue one event for one endpoint; with `ordering` (a publish's ordering key), in order
+    among that endpoint's messages of that key, by the event's id. The outbox's ordering key
+    names the endpoint, so one endpoint that fails holds back nothing of another's."""
     payload = {
         "endpoint_id": endpoint.id,
         "event_id": event.id,
         "type": event.type,
         "body": event_body(event),
     }
-    return enqueue(KIND, payload, key=key)
+    if ordering is None:
+        return enqueue(KIND, payload, key=key)
+    return enqueue(
+        KIND,
+        payload,
+        key=key,
+        ordering_key=f"{KIND}:{endpoint.id}:{ordering}",
+        ordering_position=event.id,
+    )
 
 
 def events_after(
@@ -410,8 +444,12 @@ def resend(
 ) -> list[str]:
     """Queue a fresh delivery (a new webhook-id, a new set of attempts) of one of the owner's
     stored events: to `endpoint_id` (the owner's; it must be enabled), or to every enabled
-    endpoint of the owner that receives its type. Raises NotFound (another owner's event or
-    endpoint, as for one that isn't), EndpointDisabled. Returns the message ids."""
+    endpoint of the owner that receives its type. A resend is a replay outside its event's
+    order: it has no ordering key, so it neither waits for the shipment's other deliveries
+    nor holds them back (an old event resent while newer ones flow must not stall them, and
+    the merchant who asks for it wants it now, not behind a delivery that keeps failing).
+    Raises NotFound (another owner's event or endpoint, as for one that isn't),
+    EndpointDisabled. Returns the message ids."""
     event = db.session.get(WebhookEvent, event_id)
     if event is None or (event.owner_type, event.owner_id) != (owner_type, owner_id):
         raise NotFound("There is no such event.")
@@ -494,6 +532,7 @@ def deliver(message) -> None:
             log.info("webhook %s dropped: its endpoint was deleted", message.id)
             return
         url, secret, enabled = endpoint.url, endpoint.secret, endpoint.enabled
+        failing = endpoint.failing_since is not None
     if not enabled:
         raise PermanentFailure("the endpoint is disabled: not sent")
     config = current_app.config
@@ -506,7 +545,7 @@ def deliver(message) -> None:
         attempt = _Attempt(error=f"not sent: {exc.message}")
     except InvalidInput as exc:  # UnsafeUrl too: an address now refused
         attempt = _Attempt(error=f"not sent: {exc.message}")
-        _record(message, attempt, disable=f"Its address is refused: {exc.message}")
+        _record(message, attempt, failing, disable=f"Its address is refused: {exc.message}")
         raise PermanentFailure(attempt.error) from exc
     else:
         timestamp = int(clock.now().timestamp())
@@ -521,20 +560,23 @@ def deliver(message) -> None:
             error = None if 200 <= status < 300 else f"answered {status}"
             attempt = _Attempt(status, reply, error, _since(started))
     if attempt.error is None:
-        _record(message, attempt)
+        _record(message, attempt, failing)
         return
     if attempt.status == 410:
-        _record(message, attempt, disable="It answered 410 Gone: the receiver asked to stop.")
+        _record(
+            message, attempt, failing, disable="It answered 410 Gone: the receiver asked to stop."
+        )
         raise PermanentFailure("410 Gone: endpoint disabled")
     if message.last:
         _record(
             message,
             attempt,
+            failing,
             disable=f"All {len(SCHEDULE) + 1} attempts to deliver an event failed over "
             f"{_span(sum(SCHEDULE, timedelta()))} (the last: {attempt.error}).",
         )
         raise PermanentFailure(f"{attempt.error}; out of attempts: endpoint disabled")
-    _record(message, attempt)
+    _record(message, attempt, failing)
     raise RuntimeError(attempt.error)
 
 
@@ -547,41 +589,61 @@ def _span(delta: timedelta) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
 
 
-def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
+def _record(message, attempt: _Attempt, failing: bool, *, disable: str | None = None) -> None:
     """Log the attempt, keep the endpoint's failing_since, and disable it (telling its owner,
-    once: only the attempt that turns it off sends the mail), in one short transaction."""
+    once: only the attempt that turns it off sends the mail), in one short transaction.
+    `failing`: the endpoint had a failing_since when the attempt began.
+
+    A success on an endpoint that wasn't failing, the common case, is one statement: the log
+    row, inserted from a SELECT of the endpoint (nothing is logged for an endpoint deleted
+    meanwhile) with the event's id if the event is still stored. The endpoint is read only
+    to disable it. (A failure recorded by another worker during this attempt, on an endpoint
+    that wasn't failing when it began, keeps its failing_since until the next success.)"""
     now = clock.now()
     payload = message.payload
     endpoint_id = payload["endpoint_id"]
+    event_id = payload.get("event_id")
+    known_event = (
+        sa.select(WebhookEvent.id).where(WebhookEvent.id == event_id).scalar_subquery()
+        if event_id is not None
+        else sa.null()
+    )
+    log_row = {
+        "endpoint_id": WebhookEndpoint.id,
+        "message_id": sa.literal(message.id, sa.String()),
+        "event_id": known_event,
+        "event_type": sa.literal(str(payload.get("type", ""))[:80], sa.String()),
+        "attempt": sa.literal(message.attempt, sa.Integer()),
+        "request_body": sa.literal(payload["body"][:REQUEST_LOG_CHARS], sa.Text()),
+        "response_status": sa.literal(attempt.status, sa.Integer()),
+        "response_body": sa.literal(attempt.reply, sa.Text()),
+        "error": sa.literal(attempt.error, sa.Text()),
+        "duration_ms": sa.literal(attempt.duration_ms, sa.Integer()),
+        "at": sa.literal(now, UTCDateTime()),
+    }
     with transaction():
-        endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-        if endpoint is None:
-            return
-        event_id = payload.get("event_id")
-        known = event_id is not None and db.session.get(WebhookEvent, event_id) is not None
-        db.session.add(
-            WebhookDelivery(
-                endpoint_id=endpoint_id,
-                message_id=message.id,
-                event_id=event_id if known else None,
-                event_type=str(payload.get("type", ""))[:80],
-                attempt=message.attempt,
-                request_body=payload["body"][:REQUEST_LOG_CHARS],
-                response_status=attempt.status,
-                response_body=attempt.reply,
-                error=attempt.error,
-                duration_ms=attempt.duration_ms,
-                at=now,
+        logged = db.session.execute(
+            sa.insert(WebhookDelivery)
+            .from_select(
+                list(log_row),
+                sa.select(*log_row.values()).where(WebhookEndpoint.id == endpoint_id),
             )
-        )
-        values = {}
-        if attempt.error is None and endpoint.failing_since is not None:
-            values["failing_since"] = None  # recovered
-        elif attempt.error is not None and endpoint.failing_since is None:
-            values["failing_since"] = now  # a run of failures begins
-        if values:
+            .returning(WebhookDelivery.id)
+        ).scalar_one_or_none()
+        if logged is None:
+            return  # the endpoint was deleted
+        endpoint = WebhookEndpoint.__table__.c
+        if attempt.error is None and failing:  # recovered
             db.session.execute(
-                sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).values(**values)
+                sa.update(WebhookEndpoint)
+                .where(endpoint.id == endpoint_id, endpoint.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+        elif attempt.error is not None:  # a run of failures begins, unless it had begun
+            db.session.execute(
+                sa.update(WebhookEndpoint)
+                .where(endpoint.id == endpoint_id, endpoint.failing_since.is_(None))
+                .values(failing_since=now)
             )
         if disable is None:
             return
@@ -591,7 +653,7 @@ def _record(message, attempt: _Attempt, *, disable: str | None = None) -> None:
             .values(enabled=False, disabled_at=now, disabled_reason=disable[:500])
         ).rowcount
         if turned_off == 1:
-            _tell_owner(endpoint, disable, now)
+            _tell_owner(db.session.get(WebhookEndpoint, endpoint_id), disable, now)
 
 
 def _tell_owner(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:

@@ -13,7 +13,7 @@ spec.loader.exec_module(pairs)
 
 def test_each_page_runs_between_its_baselines_in_alternating_order():
     runs = pairs.schedule(4)
-    assert len(runs) == 4 * 7 * 3
+    assert len(runs) == 4 * 9 * 3
     home = [(name, endpoint) for client, name, endpoint in runs if name.startswith("home")]
     assert home[:6] == [
         ("home-livez-1", "livez"),
@@ -25,9 +25,9 @@ def test_each_page_runs_between_its_baselines_in_alternating_order():
     ]
     # the pages take turns: pair 1 of each page before pair 2 of any
     firsts = [name for _, name, endpoint in runs if endpoint not in pairs.BASELINES]
-    assert firsts[:8] == [
+    assert firsts[:10] == [
         "home-1", "branch-search-1", "checkout-1", "counter-prepaid-1", "counter-cod-1",
-        "embed-1", "dashboard-1", "home-2",
+        "embed-1", "dashboard-1", "shipment-create-1", "shipment-read-1", "home-2",
     ]  # fmt: skip
     # each page by its own client, its baselines by the same one
     assert {client for client, name, _ in runs if name.startswith("checkout")} == {"py"}
@@ -36,6 +36,7 @@ def test_each_page_runs_between_its_baselines_in_alternating_order():
     assert {client for client, name, _ in runs if name.startswith(("embed", "dashboard"))} == {
         "wrk"
     }
+    assert {client for client, name, _ in runs if name.startswith("shipment")} == {"wrk"}
 
 
 def _wrk(out: Path, name: str, rate: float, non2xx: int = 0, sockets: str = "") -> None:
@@ -106,3 +107,24 @@ def test_a_run_that_completed_nothing_is_a_clear_failure_not_a_crash(tmp_path):
     _wrk(tmp_path, "home-livez-3", 0)
     with pytest.raises(SystemExit, match=r"home-livez-3 \(wrk\) completed no request"):
         pairs.results(tmp_path, 5, "home", [])
+
+
+def test_a_refusal_counted_by_the_shipment_script_fails_the_check(tmp_path, capsys):
+    # bench/merchants.py's wrk script counts every non-2xx answer itself (3xx too, which wrk
+    # doesn't count): a failed count fails the check.
+    _fill(tmp_path, 5, [200] * 5)
+    path = tmp_path / "wrk-shipment-create-2.txt"
+    path.write_text(path.read_text() + "Answers by status: 201=90 409=3\nFailed (non-2xx): 3\n")
+    assert pairs.check(tmp_path) == 1
+    assert "shipment-create-2: 3 non-2xx" in capsys.readouterr().err
+
+
+def test_compare_says_what_one_page_costs_against_another_by_their_livez_ratios(tmp_path):
+    # shipment-create at 0.05 of wrk's /livez, checkout at 0.04 of the Python client's: one
+    # shipment costs 0.8 of one checkout.
+    rates = {"livez": 1000, "healthz": 500, "shipment-create": 50, "checkout": 40}
+    for client, name, endpoint in pairs.schedule(5):
+        (_wrk if client == "wrk" else _py)(tmp_path, name, rates.get(endpoint, 100))
+    said = pairs.compare(tmp_path, 5, "shipment-create", "checkout")
+    assert said.endswith("one shipment-create costs 0.80 of one checkout")
+    assert "(ratios to /livez 0.050 and 0.040)" in said
