@@ -315,15 +315,16 @@ def get(merchant: Merchant, tracking_number: str) -> ShipmentView:
     """The merchant's shipment with this tracking number. Raises ShipmentNotFound (another
     merchant's too, and a number that isn't one).
 
-    Two statements: the package, its shipment, the record that it is the merchant's and its
-    pickup branch, joined; then its events. (The package's events relationship loads by
-    selectin: it is held back here, as the events are read in their order anyway.)"""
+    One statement: the package, its shipment, the record that it is the merchant's, its
+    pickup branch and its events (outer-joined, in their order: a row an event, one row
+    without any). The package's events relationship loads by selectin: it is held back here,
+    as the events come with the rows."""
     try:
         number = codes.parse(tracking_number, CodeType.TRACKING)
     except DomainError:
         raise ShipmentNotFound() from None
-    found = db.session.execute(
-        sa.select(Package, MerchantShipment, Branch)
+    rows = db.session.execute(
+        sa.select(Package, MerchantShipment, Branch, PackageEvent)
         .join(Package.shipment)
         .join(
             MerchantShipment,
@@ -333,13 +334,16 @@ def get(merchant: Merchant, tracking_number: str) -> ShipmentView:
             ),
         )
         .join(Branch, Branch.id == Shipment.branch_id)
+        .outerjoin(PackageEvent, PackageEvent.package_id == Package.id)
         .where(Package.tracking_number == number)
+        .order_by(PackageEvent.at, PackageEvent.id)
         .options(contains_eager(Package.shipment), lazyload(Package.events))
-    ).one_or_none()
-    if found is None:
+    ).all()
+    if not rows:
         raise ShipmentNotFound()
-    package, owned, branch = found
-    return _view(package, owned, branch=branch)
+    package, owned, branch, _ = rows[0]
+    moves = [row.PackageEvent for row in rows if row.PackageEvent is not None]
+    return _view(package, owned, branch=branch, moves=moves)
 
 
 def label_pdf(merchant: Merchant, tracking_number: str) -> bytes:

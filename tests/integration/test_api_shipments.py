@@ -452,3 +452,22 @@ def test_a_claimed_shipment_gets_a_return_code_once(app, client, merchant, branc
     _, theirs = new_merchant(app, "Other shop")
     assert client.post(path, headers=auth(theirs)).status_code == 404
     assert client.post(path, json={"why": 1}, headers=auth(secret)).status_code == 422
+
+
+def test_reading_a_shipment_is_two_statements_whatever_its_timeline(
+    app, client, merchant, branch, count_queries
+):
+    """The key (with its merchant), then the shipment with its branch and every event, in one
+    statement: a longer timeline costs no more statements."""
+    _, secret = merchant
+    number = post(client, secret, body(branch)).get_json()["tracking_number"]
+    client.get(f"/api/v1/shipments/{number}", headers=auth(secret))  # the key's last use noted
+    with count_queries() as fresh:
+        read = client.get(f"/api/v1/shipments/{number}", headers=auth(secret))
+    assert read.status_code == 200 and len(read.get_json()["events"]) == 1
+    _move(app, number, *TO_BRANCH)
+    with count_queries() as moved:
+        read = client.get(f"/api/v1/shipments/{number}", headers=auth(secret))
+    timeline = [event["status"] for event in read.get_json()["events"]]
+    assert timeline == ["label_issued", "received", "accepted", "in_transit", "at_branch"]
+    assert len(fresh) == len(moved) == 2, (fresh, moved)
