@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import request
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shop import clock
@@ -124,3 +125,18 @@ def forget_old(now=None) -> int:
         sa.delete(IdempotentRequest).where(IdempotentRequest.created_at < cut)
     )
     return result.rowcount or 0
+
+
+def post_once(model, act: Callable, *, body_optional: bool = False):
+    """A POST of the API, whole: the Idempotency-Key checked, the body read as `model`
+    (`body_optional`: none sent reads as `{}`), then `act(merchant, body)` -> Answer, once per
+    key, answered (a replay marked). Raises what those steps raise."""
+    from shop.api.blueprint import answer_of, current_merchant, json_body
+    from shop.api.schemas import body_of
+
+    merchant = current_merchant()
+    key = check_key(request.headers.get("Idempotency-Key"))
+    raw = {} if body_optional and not request.content_length else json_body()
+    asked = body_of(model, raw)
+    fingerprint = request_hash("POST", request.path, raw)
+    return answer_of(run_once(merchant.id, key, fingerprint, lambda: act(merchant, asked)))

@@ -126,46 +126,28 @@ def list_shipments():
 @bp.post("/shipments/<tracking_number>/cancel")
 @answers_json
 def cancel_shipment(tracking_number: str):
-    merchant = current_merchant()
-    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = json_body() if request.content_length else {}
-    reason = body_of(CancelIn, raw).reason
-    fingerprint = idempotency.request_hash("POST", request.path, raw)
-
-    def do() -> idempotency.Answer:
+    def cancel(merchant, asked: CancelIn) -> idempotency.Answer:
         return idempotency.Answer(
-            200, shipment_json(shipments.cancel(merchant, tracking_number, reason))
+            200, shipment_json(shipments.cancel(merchant, tracking_number, asked.reason))
         )
 
-    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return idempotency.post_once(CancelIn, cancel, body_optional=True)
 
 
 @bp.post("/shipments/<tracking_number>/branch")
 @answers_json
 def change_branch(tracking_number: str):
-    merchant = current_merchant()
-    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = json_body()
-    code = body_of(BranchIn, raw).branch_code
-    fingerprint = idempotency.request_hash("POST", request.path, raw)
-
-    def do() -> idempotency.Answer:
-        moved = shipments.change_branch(merchant, tracking_number, code)
+    def move(merchant, asked: BranchIn) -> idempotency.Answer:
+        moved = shipments.change_branch(merchant, tracking_number, asked.branch_code)
         return idempotency.Answer(200, shipment_json(moved))
 
-    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return idempotency.post_once(BranchIn, move)
 
 
 @bp.post("/shipments/<tracking_number>/returns")
 @answers_json
 def request_return(tracking_number: str):
-    merchant = current_merchant()
-    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = json_body() if request.content_length else {}
-    body_of(ReturnIn, raw)
-    fingerprint = idempotency.request_hash("POST", request.path, raw)
-
-    def do() -> idempotency.Answer:
+    def ask(merchant, _: ReturnIn) -> idempotency.Answer:
         issued = shipments.request_return(merchant, tracking_number)
         return idempotency.Answer(
             200 if issued.repeated else 201,
@@ -177,7 +159,7 @@ def request_return(tracking_number: str):
             ).body(),
         )
 
-    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return idempotency.post_once(ReturnIn, ask, body_optional=True)
 
 
 @bp.get("/shipments/<tracking_number>")

@@ -8,9 +8,9 @@ shop.merchants.events'."""
 from flask import jsonify, request
 
 from shop.api import answers, idempotency
-from shop.api.blueprint import answer_of, bp, current_merchant, json_body
+from shop.api.blueprint import bp, current_merchant
 from shop.api.params import query_params, whole_number
-from shop.api.schemas import EndpointIn, ResendIn, body_of
+from shop.api.schemas import EndpointIn, ResendIn
 from shop.errors import NotFound
 from shop.merchants.events import OWNER_TYPE
 from shop.notify import webhooks
@@ -48,19 +48,13 @@ def event_json(event) -> answers.FeedEvent:
 @bp.post("/webhook-endpoints")
 @answers_json
 def create_endpoint():
-    merchant = current_merchant()
-    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = json_body()
-    asked = body_of(EndpointIn, raw)
-    fingerprint = idempotency.request_hash("POST", request.path, raw)
-
-    def do() -> idempotency.Answer:
+    def create(merchant, asked: EndpointIn) -> idempotency.Answer:
         made = webhooks.create_endpoint(
             OWNER_TYPE, merchant.id, asked.url, asked.description, asked.event_types
         )
         return idempotency.Answer(201, endpoint_json(made, secret=True).body())
 
-    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return idempotency.post_once(EndpointIn, create)
 
 
 @bp.get("/webhook-endpoints")
@@ -101,16 +95,10 @@ def list_events():
 @bp.post("/events/<int:event_id>/resend")
 @answers_json
 def resend_event(event_id: int):
-    merchant = current_merchant()
-    key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-    raw = json_body() if request.content_length else {}
-    asked = body_of(ResendIn, raw)
-    fingerprint = idempotency.request_hash("POST", request.path, raw)
-
-    def do() -> idempotency.Answer:
+    def resend(merchant, asked: ResendIn) -> idempotency.Answer:
         if not 1 <= event_id <= 2**31 - 1:
             raise NotFound("There is no such event.")
         queued = webhooks.resend(event_id, OWNER_TYPE, merchant.id, endpoint_id=asked.endpoint_id)
         return idempotency.Answer(202, answers.Queued(queued=len(queued)).body())
 
-    return answer_of(idempotency.run_once(merchant.id, key, fingerprint, do))
+    return idempotency.post_once(ResendIn, resend, body_optional=True)
