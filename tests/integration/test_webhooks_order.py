@@ -175,12 +175,10 @@ def _in_order(events: list[dict]) -> bool:
     return ids == sorted(ids)
 
 
-def test_a_receiver_that_fails_then_recovers_gets_each_event_once_in_the_shipments_order(
-    app, client, merchant, branch, hooks, now
-):
-    """It fails its first four requests while the package goes from label to claim, one move
-    between each of the worker's passes: it gets the whole timeline once, in order, and no
-    request about a later event comes before the earlier one was taken."""
+def _timeline_through_four_failures(app, client, merchant, branch, hooks, now):
+    """A receiver that fails its first four requests while the package goes from label to
+    claim, one move between each of the worker's passes, then everything drained. Returns
+    (receiver, tracking number, the webhook-ids that failed)."""
     merchant_id, secret = merchant
     failed = []
 
@@ -199,6 +197,18 @@ def test_a_receiver_that_fails_then_recovers_gets_each_event_once_in_the_shipmen
         _deliver(app)
         now.advance(seconds=1)
     _drain(app, now)
+    return receiver, number, failed
+
+
+def test_a_receiver_that_fails_then_recovers_gets_each_event_once_in_the_shipments_order(
+    app, client, merchant, branch, hooks, now
+):
+    """It fails its first four requests while the package goes from label to claim, one move
+    between each of the worker's passes: it gets the whole timeline once, in order, and no
+    request about a later event comes before the earlier one was taken."""
+    receiver, number, failed = _timeline_through_four_failures(
+        app, client, merchant, branch, hooks, now
+    )
 
     taken = receiver.taken(number)
     assert [event["type"] for _, event in taken] == TIMELINE
@@ -349,24 +359,9 @@ def test_the_control_without_the_order_check_a_later_event_overtakes_a_retried_o
 ):
     """What the tests above rely on: with the claim's check off, the same receiver as in the
     first test gets a later event of the shipment before the first one."""
-    merchant_id, secret = merchant
-    failed = []
-
-    def answer(event, webhook_id):
-        if len(failed) < 4:
-            failed.append(webhook_id)
-            return 503
-        return 200
-
-    receiver = hooks(answer=answer)
-    _endpoint(app, merchant_id, receiver.url)
-    number = _shipment(app, client, secret, branch, "ORDER-1")
-    _deliver(app)
-    for action in MOVES:
-        _move(app, number, action)
-        _deliver(app)
-        now.advance(seconds=1)
-    _drain(app, now)
+    receiver, number, _ = _timeline_through_four_failures(
+        app, client, merchant, branch, hooks, now
+    )
     assert [e["type"] for _, e in receiver.taken(number)] != TIMELINE
     assert not _in_order(receiver.tried(number))
 
