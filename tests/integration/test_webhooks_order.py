@@ -359,9 +359,7 @@ def test_the_control_without_the_order_check_a_later_event_overtakes_a_retried_o
 ):
     """What the tests above rely on: with the claim's check off, the same receiver as in the
     first test gets a later event of the shipment before the first one."""
-    receiver, number, _ = _timeline_through_four_failures(
-        app, client, merchant, branch, hooks, now
-    )
+    receiver, number, _ = _timeline_through_four_failures(app, client, merchant, branch, hooks, now)
     assert [e["type"] for _, e in receiver.taken(number)] != TIMELINE
     assert not _in_order(receiver.tried(number))
 
